@@ -1,0 +1,130 @@
+// relay/spool/spool.hpp — the durable queue: the only hand-off between
+// receiving and delivery (STYLE §1, like Postfix's queue directories).
+//
+// Layout under `spool:` (created 0700):
+//   incoming/  messages being received (never delivered; removed at start)
+//   queue/     committed messages <id> and their delivery state <id>.state
+//   hold/      held messages (quarantine: hold, or `mxgate queue hold`)
+//   corrupt/   files that failed to parse, moved aside with an event
+//   state/     small stores of other modules (downstream status, caches)
+//
+// Message file: the message bytes as received (CRLF lines, dots unstuffed),
+// then the envelope record, then a fixed trailer giving the envelope's
+// offset and an end marker. A file without a valid trailer is incomplete
+// and is never delivered. Envelope fields are length-prefixed so peer text
+// can never become a record (Postfix global/mail_stream.c; OpenSMTPD
+// 3a7096cd shows what happens otherwise).
+//
+// Durability (SPEC §4): Writer::commit() writes the envelope and trailer,
+// fsyncs the file, renames it into queue/ and fsyncs the directory before
+// returning; only then may the session answer 250. update() replaces the
+// .state file atomically (write, fsync, rename, fsync dir).
+//
+// SECURITY: envelope and state files are parsed from disk that a crash may
+// have truncated: the parsers are pure and fuzzed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mxgate::spool {
+
+enum class RcptState : uint8_t { pending = 0, delivered = 1, failed = 2 };
+
+struct Recipient {
+    std::string address;          // as given in RCPT TO (without <>)
+    std::string orcpt;            // DSN ORCPT parameter, if any
+    RcptState state = RcptState::pending;
+    std::string last_reply;       // last remote reply or error text
+};
+
+struct Envelope {
+    std::string id;               // queue id
+    std::string sender;           // MAIL FROM address; "" = null sender <>
+    std::vector<Recipient> recipients;
+    int64_t arrival = 0;          // unix seconds
+    std::string client_ip;        // peer address ("" for local bounces)
+    std::string helo;
+    std::string auth_user;        // authenticated submitter, if any
+    std::string listener;         // listener name that received it
+    bool smtputf8 = false;
+    bool body_8bit = false;
+    std::string ret;              // DSN RET= (FULL|HDRS) or ""
+    std::string envid;            // DSN ENVID= or ""
+    // Header lines mxgate adds in front of the message (Received:,
+    // Authentication-Results:), CRLF-terminated, stored apart from the body.
+    std::string prepend;
+    uint64_t size = 0;            // message bytes in the file (without prepend)
+};
+
+// Mutable delivery state, kept in <id>.state and replaced atomically.
+struct DeliveryState {
+    std::vector<RcptState> rcpt_state;   // parallel to Envelope::recipients
+    std::vector<std::string> rcpt_reply;
+    int attempts = 0;
+    int64_t next_attempt = 0;            // unix seconds; 0 = now
+    bool delay_warned = false;
+    std::string last_error;
+};
+
+struct QueuedMessage {
+    Envelope envelope;
+    DeliveryState state;
+    std::string path;      // message file
+    uint64_t body_offset = 0;  // always 0 today: body starts the file
+    bool held = false;
+};
+
+class Spool {
+public:
+    virtual ~Spool() = default;
+
+    class Writer {
+    public:
+        virtual ~Writer() = default;
+        virtual const std::string& id() const = 0;
+        // Appends message bytes (already unstuffed, CRLF line ends).
+        virtual bool write(std::string_view data) = 0;
+        // Durable commit; returns false (and removes the file) on I/O error.
+        virtual bool commit(const Envelope& env) = 0;
+        // Discards the message (also done by the destructor without commit).
+        virtual void abort() = 0;
+    };
+
+    virtual std::unique_ptr<Writer> begin() = 0;
+
+    // Reads a committed or held message's envelope and state.
+    virtual std::optional<QueuedMessage> load(const std::string& id) = 0;
+    // Reads the message bytes (without prepend) into out; false on error.
+    virtual bool read_body(const std::string& id, std::string& out) = 0;
+    // Durably replaces the delivery state.
+    virtual bool update(const std::string& id, const DeliveryState& st) = 0;
+    virtual bool remove(const std::string& id) = 0;
+    virtual bool hold(const std::string& id) = 0;
+    virtual bool release(const std::string& id) = 0;
+    // Ids of committed messages (queue/ or hold/).
+    virtual std::vector<std::string> list(bool held) = 0;
+    // Moves a file that failed to parse to corrupt/; returns the new path.
+    virtual std::string quarantine(const std::string& id, const std::string& why) = 0;
+};
+
+// Creates the directories (0700) if needed and removes stale incoming/ files.
+// Throws std::runtime_error with a clear message when the spool is unusable.
+std::shared_ptr<Spool> open_file_spool(const std::string& dir);
+std::shared_ptr<Spool> make_memory_spool();
+
+// A new queue id: sortable by time, unique within the spool.
+std::string new_queue_id();
+
+// Pure encoders/decoders, fuzzed (tests/fuzz/envelope_fuzz.cpp).
+std::string encode_envelope(const Envelope& env);
+std::optional<Envelope> decode_envelope(std::string_view data);
+std::string encode_state(const DeliveryState& st);
+std::optional<DeliveryState> decode_state(std::string_view data);
+
+}  // namespace mxgate::spool
