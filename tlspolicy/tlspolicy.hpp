@@ -46,12 +46,25 @@ using ContextPtr = std::shared_ptr<boost::asio::ssl::context>;
 // Server context with certificate chain and key. nullptr + error on failure.
 ContextPtr make_server_context(const conf::TlsProfile& profile, const std::string& cert_file,
                                const std::string& key_file, std::string& error);
-// Client context; ca_file "system" = OpenSSL default paths. Verification mode
-// is left to the caller per connection (verify_peer is set, with a callback
-// that records but does not abort, so "encrypt" and "opportunistic" can
-// proceed while "verify" decides after the handshake).
+// Client context; ca_file "system" = OpenSSL default paths, else a PEM file.
+//
+// VERIFICATION CONTRACT: SSL_VERIFY_PEER is set with a verify callback that
+// ALWAYS CONTINUES. Every handshake with a certificate completes, trusted or
+// not, so "opportunistic" and "encrypt" can proceed. The chain verdict stays
+// available after the handshake through SSL_get_verify_result() (or
+// describe().chain_verified / verify_error). It covers the chain only, not
+// the name: levels verify, mta-sts (and dane-TA) MUST check both
+// chain_verified and certificate_matches_host/list themselves and abort the
+// session (QUIT, defer) on failure. Nothing here aborts a handshake for them.
 ContextPtr make_client_context(const conf::TlsProfile& profile, const std::string& ca_file,
                                std::string& error);
+// Per-connection client settings, before the handshake (Postfix
+// tls_client_start): SNI = server_name (lower-cased, trailing dot removed;
+// none for an IP literal or "", RFC 6066 §3). The SSL's own host check is
+// not armed: name matching is certificate_matches_host/list's job, so that
+// the chain verdict and the name verdict are reported separately.
+// [added by tlspolicy; additive]
+bool prepare_client_connection(SSL* ssl, const std::string& server_name, std::string& error);
 
 // Creates a self-signed certificate and key (EC P-256, 1 year, CN and SAN =
 // hostname) if cert_file does not exist. For the development config.
@@ -63,7 +76,14 @@ std::string spki_pin(X509* cert);
 // RFC 6125 match of a certificate's DNS SANs (CN only without SANs) against
 // a host name, or against a match list (".example.com" = any subdomain).
 bool certificate_matches_host(X509* cert, std::string_view host);
+// Entries: ".example.com" = the certificate names a strict subdomain (or a
+// wildcard covering only subdomains); other entries = certificate_matches_host
+// with the entry as the host (Postfix smtp_tls_verify_cert_match semantics;
+// details in certificate_checks.cpp). Empty list = no match.
 bool certificate_matches_list(X509* cert, const std::vector<std::string>& patterns);
+// True when spki_pin(cert) is one of `pins` (exact, case-sensitive base64).
+// [added by tlspolicy; additive]
+bool certificate_matches_pins(X509* cert, const std::vector<std::string>& pins);
 
 // What a finished handshake negotiated, for Received: and events.
 struct SessionInfo {
