@@ -16,6 +16,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "conf/config.hpp"
+#include "relay/core/dns_rdata.hpp"
 
 namespace mxgate::core {
 
@@ -41,15 +43,7 @@ struct DnsReply {
     std::string canonical_name;          // after CNAME chasing, if any
 };
 
-struct MxRecord {
-    uint16_t preference = 0;
-    std::string host;  // lower-case, no trailing dot; "" = null MX (RFC 7505) when "."
-};
-
-struct TlsaRecord {
-    uint8_t usage = 0, selector = 0, matching_type = 0;
-    std::string data;  // association data bytes
-};
+// MxRecord, TlsaRecord and the parse_* functions live in dns_rdata.hpp.
 
 template <class T>
 struct DnsResult {
@@ -73,18 +67,24 @@ boost::asio::awaitable<DnsResult<std::string>> lookup_aaaa(Resolver& r, std::str
 boost::asio::awaitable<DnsResult<std::string>> lookup_txt(Resolver& r, std::string name);   // strings joined
 boost::asio::awaitable<DnsResult<TlsaRecord>> lookup_tlsa(Resolver& r, std::string name);
 
-// Pure RDATA parsers (no Asio): nullopt on malformed input.
-std::optional<MxRecord> parse_mx_rdata(std::string_view rdata);
-std::optional<std::string> parse_a_rdata(std::string_view rdata);
-std::optional<std::string> parse_aaaa_rdata(std::string_view rdata);
-std::optional<std::string> parse_txt_rdata(std::string_view rdata);
-std::optional<TlsaRecord> parse_tlsa_rdata(std::string_view rdata);
-// Decodes an uncompressed wire-format domain name at rdata[pos...]; advances pos.
-std::optional<std::string> parse_wire_name(std::string_view rdata, size_t& pos);
-
 // The libunbound-backed resolver. dns.resolver = nullopt uses /etc/resolv.conf.
+// Throws std::runtime_error when libunbound rejects the configuration
+// (e.g. dns.resolver is not an IP address). See docs/dns.md.
 std::shared_ptr<Resolver> make_unbound_resolver(boost::asio::any_io_executor ex,
                                                 const conf::DnsConfig& cfg);
+
+// Tuning for make_unbound_resolver that is not part of the YAML contract
+// (added for tests and the CLI; the two-argument form uses the defaults).
+struct UnboundOptions {
+    // Every query completes within this time; after it, temp_fail.
+    std::chrono::milliseconds timeout = std::chrono::seconds(10);
+    // dnssec: validate only. "" = /usr/share/dns/root.key when present,
+    // else the built-in root KSK DS (see unbound_resolver.cpp).
+    std::string trust_anchor_file;
+};
+std::shared_ptr<Resolver> make_unbound_resolver(boost::asio::any_io_executor ex,
+                                                const conf::DnsConfig& cfg,
+                                                const UnboundOptions& opts);
 
 // A static zone table for unit tests: (lower-case name, type) -> reply.
 class StaticResolver final : public Resolver {
