@@ -119,7 +119,13 @@ std::shared_ptr<Spool> open_file_spool(const std::string& dir);
 std::shared_ptr<Spool> make_memory_spool();
 
 // A new queue id: sortable by time, unique within the spool.
+// Format (queue_id.cpp): 13 hex digits of microseconds since the epoch
+// then 7 random hex digits, uppercase — 20 characters of [0-9A-F].
 std::string new_queue_id();
+// True for exactly the strings new_queue_id() can return. Every Spool
+// operation that takes an id rejects others, so an id from the command
+// line ("../../etc/passwd") can never name a path outside the spool.
+bool is_valid_queue_id(std::string_view id);
 
 // Pure encoders/decoders, fuzzed (tests/fuzz/envelope_fuzz.cpp).
 std::string encode_envelope(const Envelope& env);

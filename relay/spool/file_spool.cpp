@@ -1,0 +1,204 @@
+// relay/spool/file_spool.cpp — reading and managing committed messages in
+// the file spool (file_spool.hpp; format and crash argument docs/spool.md).
+//
+// A message lives in exactly one of queue/ or hold/, its delivery state
+// next to it as <id>.state. Moves (hold, release) rename the message
+// first and the state second; load() therefore also looks for the state
+// in the other directory, so a crash between the two renames never makes
+// a message look fresh (which would deliver it again to recipients it has
+// already reached). remove() unlinks the message first for the same
+// reason: an orphan .state is harmless and open removes it.
+//
+// SECURITY: every public entry checks is_valid_queue_id() first; nothing
+// derived from an unchecked id reaches a system call.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <functional>
+
+#include "relay/spool/file_spool.hpp"
+#include "relay/spool/message_state.hpp"
+
+namespace mxgate::spool {
+
+namespace {
+
+std::string state_name(const std::string& id) { return id + ".state"; }
+
+}  // namespace
+
+std::mutex& FileSpool::lock_for(const std::string& id) {
+    return locks_[std::hash<std::string>{}(id) % locks_.size()];
+}
+
+std::optional<FileSpool::Opened> FileSpool::open_message(const std::string& id) {
+    Opened m;
+    for (bool held : {false, true}) {
+        m.fd.reset(::openat(dir_fd(held), id.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (m.fd) {
+            m.held = held;
+            break;
+        }
+    }
+    if (!m.fd) return std::nullopt;
+    struct stat st {};
+    if (::fstat(m.fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size < kTrailerSize) return std::nullopt;
+    std::string tail(kTrailerSize, '\0');
+    if (!io::pread_all(m.fd.get(), tail.data(), tail.size(), static_cast<off_t>(size - kTrailerSize)))
+        return std::nullopt;
+    auto t = decode_trailer(tail, size);
+    if (!t) return std::nullopt;
+    m.trailer = *t;
+    return m;
+}
+
+std::optional<Envelope> FileSpool::read_envelope(const Opened& m, const std::string& id) {
+    std::string rec(static_cast<size_t>(m.trailer.env_length), '\0');
+    if (!io::pread_all(m.fd.get(), rec.data(), rec.size(), static_cast<off_t>(m.trailer.env_offset)))
+        return std::nullopt;
+    if (!envelope_sum_ok(m.trailer, rec)) return std::nullopt;
+    auto env = decode_envelope(rec);
+    // A file whose record names another id, or another body length, was
+    // not written by this message's commit().
+    if (!env || env->id != id || env->size != m.trailer.env_offset) return std::nullopt;
+    return env;
+}
+
+std::optional<QueuedMessage> FileSpool::load(const std::string& id) {
+    if (!is_valid_queue_id(id)) return std::nullopt;
+    std::lock_guard lock(lock_for(id));
+    auto m = open_message(id);
+    if (!m) return std::nullopt;
+    auto env = read_envelope(*m, id);
+    if (!env) return std::nullopt;
+
+    QueuedMessage msg;
+    msg.held = m->held;
+    msg.path = d_.root + (m->held ? "/hold/" : "/queue/") + id;
+    msg.envelope = std::move(*env);
+    std::string bytes;
+    bool missing = false;
+    bool found = io::read_file(dir_fd(m->held), state_name(id), bytes, &missing);
+    if (!found && missing)  // crash between the two renames of hold/release
+        found = io::read_file(dir_fd(!m->held), state_name(id), bytes, &missing);
+    DeliveryState st;
+    if (found) {
+        auto decoded = decode_state(bytes);
+        if (!decoded) return std::nullopt;
+        st = std::move(*decoded);
+    } else if (missing) {
+        st = fresh_state(msg.envelope);
+    } else {
+        return std::nullopt;  // an I/O error is not "fresh"
+    }
+    if (!attach_state(msg, std::move(st))) return std::nullopt;
+    return msg;
+}
+
+bool FileSpool::read_body(const std::string& id, std::string& out) {
+    if (!is_valid_queue_id(id)) return false;
+    std::lock_guard lock(lock_for(id));
+    auto m = open_message(id);
+    if (!m) return false;
+    out.resize(static_cast<size_t>(m->trailer.env_offset));
+    if (!io::pread_all(m->fd.get(), out.data(), out.size(), 0)) return false;
+    if (fnv1a64(out) != m->trailer.body_sum) {
+        out.clear();
+        return false;
+    }
+    return true;
+}
+
+bool FileSpool::update(const std::string& id, const DeliveryState& st) {
+    if (!is_valid_queue_id(id)) return false;
+    std::lock_guard lock(lock_for(id));
+    auto m = open_message(id);
+    if (!m) return false;
+    auto env = read_envelope(*m, id);
+    if (!env || !storable(st, env->recipients.size())) return false;
+    if (!io::replace_file(dir_fd(m->held), state_name(id), encode_state(st))) return false;
+    // A leftover from a crash mid-move would be shadowed anyway; tidy it.
+    io::unlink_file(dir_fd(!m->held), state_name(id), true);
+    return true;
+}
+
+bool FileSpool::remove(const std::string& id) {
+    if (!is_valid_queue_id(id)) return false;
+    std::lock_guard lock(lock_for(id));
+    for (bool held : {false, true}) {
+        int dir = dir_fd(held);
+        if (!io::unlink_file(dir, id, false)) continue;
+        io::unlink_file(dir, state_name(id), true);
+        io::unlink_file(dir_fd(!held), state_name(id), true);
+        io::fsync_fd(dir);
+        return true;
+    }
+    return false;
+}
+
+namespace {
+
+// Moves message then state from one directory to the other.
+bool move_message(int from, int to, const std::string& id) {
+    if (!io::exists(from, id)) return false;
+    if (!io::move_file(from, id, to, id)) return false;
+    std::string st = state_name(id);
+    if (io::exists(from, st) && !io::move_file(from, st, to, st)) return false;
+    return true;
+}
+
+}  // namespace
+
+bool FileSpool::hold(const std::string& id) {
+    if (!is_valid_queue_id(id)) return false;
+    std::lock_guard lock(lock_for(id));
+    return move_message(d_.queue.get(), d_.hold.get(), id);
+}
+
+bool FileSpool::release(const std::string& id) {
+    if (!is_valid_queue_id(id)) return false;
+    std::lock_guard lock(lock_for(id));
+    return move_message(d_.hold.get(), d_.queue.get(), id);
+}
+
+std::vector<std::string> FileSpool::list(bool held) {
+    std::vector<std::string> ids;
+    int fd = ::openat(dir_fd(held), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ids;
+    DIR* dir = ::fdopendir(fd);
+    if (!dir) {
+        ::close(fd);
+        return ids;
+    }
+    while (struct dirent* e = ::readdir(dir)) {
+        std::string name = e->d_name;
+        if (is_valid_queue_id(name)) ids.push_back(std::move(name));
+    }
+    ::closedir(dir);
+    std::sort(ids.begin(), ids.end());  // ids sort by arrival time
+    return ids;
+}
+
+std::string FileSpool::quarantine(const std::string& id, const std::string& why) {
+    if (!is_valid_queue_id(id)) return {};
+    std::lock_guard lock(lock_for(id));
+    int corrupt = d_.corrupt.get();
+    bool moved = false;
+    for (bool held : {false, true}) {
+        int dir = dir_fd(held);
+        if (!moved && io::exists(dir, id)) moved = io::move_file(dir, id, corrupt, id);
+        std::string st = state_name(id);
+        if (io::exists(dir, st)) io::move_file(dir, st, corrupt, st);
+    }
+    if (!moved) return {};
+    io::replace_file(corrupt, id + ".why", why + "\n");
+    return d_.root + "/corrupt/" + id;
+}
+
+}  // namespace mxgate::spool

@@ -1,0 +1,73 @@
+// relay/spool/file_spool.hpp — the on-disk Spool (private to relay/spool;
+// open_file_spool() in spool.hpp is the public door). Layout, file format
+// and the crash-safety argument: docs/spool.md.
+//
+//   file_spool.cpp       load/read_body/update/remove/hold/release/list/
+//                        quarantine on an opened spool
+//   file_writer.cpp      Writer: incoming/<id> → commit → queue/<id>
+//   file_spool_open.cpp  open_file_spool(): create dirs 0700, clean up
+//                        after a crash
+//
+// Concurrency: writers touch only their own new file. Operations on one
+// id are serialised by a striped lock (64 mutexes by id hash), so a hold
+// cannot interleave with an update of the same message; different ids run
+// in parallel (each waits only for its own fsyncs).
+//
+// SECURITY: ids are validated (is_valid_queue_id) before they become file
+// names; all files are opened relative to directory fds with O_NOFOLLOW.
+#pragma once
+
+#include <array>
+#include <mutex>
+
+#include "relay/spool/fsync_util.hpp"
+#include "relay/spool/spool.hpp"
+#include "relay/spool/trailer.hpp"
+
+namespace mxgate::spool {
+
+class FileSpool : public Spool, public std::enable_shared_from_this<FileSpool> {
+public:
+    struct Dirs {
+        std::string root;
+        io::UniqueFd root_fd, incoming, queue, hold, corrupt;
+    };
+    explicit FileSpool(Dirs dirs) : d_(std::move(dirs)) {}
+
+    std::unique_ptr<Writer> begin() override;
+    std::optional<QueuedMessage> load(const std::string& id) override;
+    bool read_body(const std::string& id, std::string& out) override;
+    bool update(const std::string& id, const DeliveryState& st) override;
+    bool remove(const std::string& id) override;
+    bool hold(const std::string& id) override;
+    bool release(const std::string& id) override;
+    std::vector<std::string> list(bool held) override;
+    std::string quarantine(const std::string& id, const std::string& why) override;
+
+    // For FileWriter.
+    int incoming_fd() const { return d_.incoming.get(); }
+    int queue_fd() const { return d_.queue.get(); }
+
+private:
+    // A committed message file, opened and its trailer checked.
+    struct Opened {
+        io::UniqueFd fd;
+        bool held = false;
+        Trailer trailer;
+    };
+    // Finds id in queue/ then hold/; nullopt if absent or not a complete
+    // message file (bad trailer).
+    std::optional<Opened> open_message(const std::string& id);
+    // The envelope of an opened message, checksum and id checked.
+    std::optional<Envelope> read_envelope(const Opened& m, const std::string& id);
+    std::mutex& lock_for(const std::string& id);
+    int dir_fd(bool held) const { return held ? d_.hold.get() : d_.queue.get(); }
+
+    Dirs d_;
+    std::array<std::mutex, 64> locks_;
+};
+
+// Removes files a crash left behind (see docs/spool.md "At restart").
+void repair_spool(FileSpool::Dirs& d);
+
+}  // namespace mxgate::spool

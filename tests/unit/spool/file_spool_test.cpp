@@ -1,0 +1,376 @@
+// tests/unit/spool/file_spool_test.cpp — the file spool: commit/load round
+// trips, damaged files never load, quarantine, restart clean-up,
+// hold/release, id validation and permissions.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "relay/spool/spool.hpp"
+#include "spool_test_util.hpp"
+
+using namespace mxgate::spool;
+using spooltest::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kBody = "From: a@example.net\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nbody line\r\n";
+
+std::vector<std::string> names_in(const std::string& dir) {
+    std::vector<std::string> v;
+    for (auto& e : fs::directory_iterator(dir)) v.push_back(e.path().filename().string());
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("file spool: commit then load and read_body round trip", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    auto w = sp->begin();
+    std::string id = w->id();
+    REQUIRE(is_valid_queue_id(id));
+    // Writes bigger than the 64 KiB buffer and many small ones.
+    std::string big(200 * 1024, 'x');
+    REQUIRE(w->write(kBody));
+    REQUIRE(w->write(big));
+    for (int i = 0; i < 1000; ++i) REQUIRE(w->write("line\r\n"));
+    CHECK(fs::exists(t / ("incoming/" + id)));
+    CHECK_FALSE(fs::exists(t / ("queue/" + id)));
+    Envelope env = spooltest::sample_envelope(3);
+    REQUIRE(w->commit(env));
+    CHECK_FALSE(fs::exists(t / ("incoming/" + id)));
+    CHECK(fs::exists(t / ("queue/" + id)));
+    CHECK_FALSE(w->write("more"));  // committed writers are finished
+    w.reset();                      // destructor must not remove a committed file
+    CHECK(fs::exists(t / ("queue/" + id)));
+
+    auto m = sp->load(id);
+    REQUIRE(m);
+    CHECK(m->envelope.id == id);
+    CHECK(m->envelope.sender == env.sender);
+    CHECK(m->envelope.recipients.size() == 3);
+    CHECK(m->envelope.prepend == env.prepend);
+    CHECK(m->envelope.size == kBody.size() + big.size() + 6000);
+    CHECK(m->state.rcpt_state == std::vector<RcptState>(3, RcptState::pending));
+    CHECK(m->state.attempts == 0);
+    CHECK_FALSE(m->held);
+    CHECK(m->path == t / ("queue/" + id));
+    CHECK(m->body_offset == 0);
+    std::string body;
+    REQUIRE(sp->read_body(id, body));
+    CHECK(body.size() == m->envelope.size);
+    CHECK(body.substr(0, kBody.size()) == kBody);
+    CHECK(sp->list(false) == std::vector<std::string>{id});
+    CHECK(sp->list(true).empty());
+}
+
+TEST_CASE("file spool: an empty body commits and loads", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string id = spooltest::commit_one(*sp, "");
+    auto m = sp->load(id);
+    REQUIRE(m);
+    CHECK(m->envelope.size == 0);
+    std::string body = "junk";
+    REQUIRE(sp->read_body(id, body));
+    CHECK(body.empty());
+}
+
+TEST_CASE("file spool: files, directories and permissions", "[file][security]") {
+    TempDir t;
+    std::string root = t / "spool";
+    auto sp = open_file_spool(root);
+    for (const char* d : {"", "/incoming", "/queue", "/hold", "/corrupt", "/state"}) {
+        INFO(d);
+        CHECK(spooltest::mode_of(root + d) == 0700);
+    }
+    ::umask(022);
+    std::string id = spooltest::commit_one(*sp, kBody);
+    CHECK(spooltest::mode_of(root + "/queue/" + id) == 0600);
+    DeliveryState st;
+    st.rcpt_state.assign(2, RcptState::pending);
+    REQUIRE(sp->update(id, st));
+    CHECK(spooltest::mode_of(root + "/queue/" + id + ".state") == 0600);
+
+    // A too-open existing spool is tightened on open.
+    fs::permissions(root + "/queue", fs::perms::all);
+    open_file_spool(root);
+    CHECK(spooltest::mode_of(root + "/queue") == 0700);
+}
+
+TEST_CASE("file spool: a symlinked subdirectory is refused", "[file][security]") {
+    TempDir t;
+    fs::create_directories(t / "elsewhere");
+    fs::create_directories(t / "spool");
+    fs::create_directory_symlink(t / "elsewhere", t / "spool/queue");
+    CHECK_THROWS_AS(open_file_spool(t / "spool"), std::runtime_error);
+    CHECK_THROWS_AS(open_file_spool(""), std::runtime_error);
+}
+
+TEST_CASE("file spool: ids are validated before touching the disk", "[file][security]") {
+    TempDir t;
+    auto sp = open_file_spool(t / "spool");
+    spooltest::write_all(t / "secret", "not mail");
+    std::string good = spooltest::commit_one(*sp, kBody);
+    for (std::string bad : {std::string("../../secret"), std::string("../secret"), std::string(""),
+                            good + ".state", good.substr(1), "a" + good.substr(1), good + "0",
+                            std::string("/etc/passwd"), std::string(20, '.')}) {
+        INFO(bad);
+        CHECK_FALSE(sp->load(bad));
+        std::string out;
+        CHECK_FALSE(sp->read_body(bad, out));
+        CHECK_FALSE(sp->update(bad, DeliveryState{}));
+        CHECK_FALSE(sp->remove(bad));
+        CHECK_FALSE(sp->hold(bad));
+        CHECK_FALSE(sp->release(bad));
+        CHECK(sp->quarantine(bad, "x").empty());
+    }
+    CHECK(fs::exists(t / "secret"));
+    CHECK(sp->load(good));
+}
+
+TEST_CASE("file spool: a truncated message file never loads, at any length", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string id = spooltest::commit_one(*sp, kBody);
+    std::string path = t / ("queue/" + id);
+    std::string full = spooltest::read_all(path);
+    REQUIRE(sp->load(id));
+    for (size_t n = 0; n < full.size(); ++n) {
+        spooltest::write_all(path, full.substr(0, n));
+        INFO("length " << n << " of " << full.size());
+        REQUIRE_FALSE(sp->load(id));
+        std::string body;
+        REQUIRE_FALSE(sp->read_body(id, body));
+    }
+    spooltest::write_all(path, full);
+    CHECK(sp->load(id));
+}
+
+TEST_CASE("file spool: trailing garbage and flipped bytes are detected", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string id = spooltest::commit_one(*sp, kBody);
+    std::string path = t / ("queue/" + id);
+    std::string full = spooltest::read_all(path);
+
+    spooltest::write_all(path, full + "X");
+    CHECK_FALSE(sp->load(id));
+    spooltest::write_all(path, full + full);
+    CHECK_FALSE(sp->load(id));
+
+    // Any flipped byte after the body: envelope or trailer is checksummed.
+    for (size_t i = kBody.size(); i < full.size(); ++i) {
+        std::string bad = full;
+        bad[i] = static_cast<char>(bad[i] ^ 1);
+        spooltest::write_all(path, bad);
+        INFO("offset " << i);
+        REQUIRE_FALSE(sp->load(id));
+    }
+    // A flipped body byte: load still works (envelope intact) but the body
+    // checksum refuses to hand out the damaged bytes.
+    std::string bad = full;
+    bad[3] ^= 1;
+    spooltest::write_all(path, bad);
+    CHECK(sp->load(id));
+    std::string body;
+    CHECK_FALSE(sp->read_body(id, body));
+}
+
+TEST_CASE("file spool: a message file renamed to another id is refused", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string a = spooltest::commit_one(*sp, kBody);
+    std::string b = new_queue_id();
+    fs::copy_file(t / ("queue/" + a), t / ("queue/" + b));
+    CHECK(sp->load(a));
+    CHECK_FALSE(sp->load(b));
+}
+
+TEST_CASE("file spool: corrupt state fails load and is quarantined with a reason", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string id = spooltest::commit_one(*sp, kBody);
+    spooltest::write_all(t / ("queue/" + id + ".state"), "MXST\x01garbage");
+    REQUIRE_FALSE(sp->load(id));
+    std::string where = sp->quarantine(id, "state: cannot decode");
+    CHECK(where == t / ("corrupt/" + id));
+    CHECK(fs::exists(t / ("corrupt/" + id)));
+    CHECK(fs::exists(t / ("corrupt/" + id + ".state")));
+    CHECK(spooltest::read_all(t / ("corrupt/" + id + ".why")) == "state: cannot decode\n");
+    CHECK(names_in(t / "queue").empty());
+    CHECK(sp->list(false).empty());
+    CHECK(sp->quarantine(id, "again").empty());  // nothing left to move
+}
+
+TEST_CASE("file spool: a state with the wrong recipient count fails load", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string id = spooltest::commit_one(*sp, kBody, spooltest::sample_envelope(2));
+    DeliveryState st;
+    st.rcpt_state.assign(3, RcptState::pending);
+    CHECK_FALSE(sp->update(id, st));  // refused up front
+    spooltest::write_all(t / ("queue/" + id + ".state"), encode_state(st));
+    CHECK_FALSE(sp->load(id));        // and caught if it got there anyway
+}
+
+TEST_CASE("file spool: update replaces the state and load mirrors it", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string id = spooltest::commit_one(*sp, kBody, spooltest::sample_envelope(2));
+    DeliveryState st;
+    st.rcpt_state = {RcptState::delivered, RcptState::pending};
+    st.rcpt_reply = {"250 2.0.0 ok", "451 4.3.0 later"};
+    st.attempts = 1;
+    st.next_attempt = 1700000300;
+    st.last_error = "451 4.3.0 later";
+    REQUIRE(sp->update(id, st));
+    auto m = sp->load(id);
+    REQUIRE(m);
+    CHECK(m->state.rcpt_state == st.rcpt_state);
+    CHECK(m->state.attempts == 1);
+    CHECK(m->envelope.recipients[0].state == RcptState::delivered);
+    CHECK(m->envelope.recipients[1].last_reply == "451 4.3.0 later");
+    CHECK_FALSE(fs::exists(t / ("queue/" + id + ".state.tmp")));
+
+    DeliveryState neg = st;
+    neg.attempts = -3;
+    CHECK_FALSE(sp->update(id, neg));  // would not load back
+    CHECK(sp->load(id)->state.attempts == 1);
+}
+
+TEST_CASE("file spool: commit refuses an envelope that would not load back", "[file][security]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    auto w = sp->begin();
+    std::string id = w->id();
+    REQUIRE(w->write(kBody));
+    Envelope e = spooltest::sample_envelope();
+    e.sender = "a@b>\r\nRCPT TO:<victim@example.com";
+    CHECK_FALSE(w->commit(e));
+    CHECK_FALSE(fs::exists(t / ("incoming/" + id)));
+    CHECK_FALSE(fs::exists(t / ("queue/" + id)));
+}
+
+TEST_CASE("file spool: abort and destruction without commit remove the file", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    {
+        auto w = sp->begin();
+        REQUIRE(w->write(kBody));
+        CHECK(names_in(t / "incoming").size() == 1);
+    }
+    CHECK(names_in(t / "incoming").empty());
+    auto w = sp->begin();
+    REQUIRE(w->write(kBody));
+    w->abort();
+    CHECK(names_in(t / "incoming").empty());
+    CHECK_FALSE(w->write("x"));
+    CHECK_FALSE(w->commit(spooltest::sample_envelope()));
+    CHECK(names_in(t / "queue").empty());
+}
+
+TEST_CASE("file spool: open removes what a crash left behind", "[file]") {
+    TempDir t;
+    std::string root = t / "spool";
+    std::string keep, held;
+    {
+        auto sp = open_file_spool(root);
+        keep = spooltest::commit_one(*sp, kBody);
+        held = spooltest::commit_one(*sp, kBody);
+        DeliveryState st;
+        st.rcpt_state = {RcptState::delivered, RcptState::pending};
+        REQUIRE(sp->update(held, st));
+        REQUIRE(sp->update(keep, st));
+        REQUIRE(sp->hold(held));
+    }
+    std::string stale = new_queue_id();
+    spooltest::write_all(root + "/incoming/" + stale, "half a message");         // crash mid-receive
+    spooltest::write_all(root + "/queue/" + keep + ".state.tmp", "MXST");       // crash mid-update
+    std::string gone = new_queue_id();
+    spooltest::write_all(root + "/queue/" + gone + ".state", "orphan");         // crash mid-remove
+    // Crash between the two renames of release(): message back in queue/,
+    // state still in hold/.
+    fs::rename(root + "/hold/" + held, root + "/queue/" + held);
+
+    auto sp = open_file_spool(root);
+    CHECK(names_in(root + "/incoming").empty());
+    CHECK(names_in(root + "/queue") ==
+          std::vector<std::string>{std::min(keep, held), std::min(keep, held) + ".state", std::max(keep, held),
+                                   std::max(keep, held) + ".state"});
+    CHECK(names_in(root + "/hold").empty());
+    auto m = sp->load(held);
+    REQUIRE(m);
+    CHECK(m->state.rcpt_state[0] == RcptState::delivered);  // not re-delivered
+}
+
+TEST_CASE("file spool: load finds the state across a crash mid-hold", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string id = spooltest::commit_one(*sp, kBody);
+    DeliveryState st;
+    st.rcpt_state = {RcptState::delivered, RcptState::failed};
+    REQUIRE(sp->update(id, st));
+    fs::rename(t / ("queue/" + id), t / ("hold/" + id));  // message moved, state not yet
+    auto m = sp->load(id);
+    REQUIRE(m);
+    CHECK(m->held);
+    CHECK(m->state.rcpt_state == st.rcpt_state);
+}
+
+TEST_CASE("file spool: hold, release, remove, list", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string a = spooltest::commit_one(*sp, kBody);
+    std::string b = spooltest::commit_one(*sp, kBody);
+    REQUIRE(a < b);  // time-sortable
+    DeliveryState st;
+    st.rcpt_state = {RcptState::delivered, RcptState::pending};
+    REQUIRE(sp->update(a, st));
+
+    CHECK(sp->list(false) == std::vector<std::string>{a, b});
+    REQUIRE(sp->hold(a));
+    CHECK_FALSE(sp->hold(a));  // already held
+    CHECK(sp->list(false) == std::vector<std::string>{b});
+    CHECK(sp->list(true) == std::vector<std::string>{a});
+    CHECK(fs::exists(t / ("hold/" + a + ".state")));
+    auto m = sp->load(a);
+    REQUIRE(m);
+    CHECK(m->held);
+    CHECK(m->path == t / ("hold/" + a));
+    CHECK(m->state.rcpt_state[0] == RcptState::delivered);
+    st.attempts = 4;
+    REQUIRE(sp->update(a, st));  // updates a held message in place
+    CHECK(fs::exists(t / ("hold/" + a + ".state")));
+    CHECK_FALSE(fs::exists(t / ("queue/" + a + ".state")));
+
+    CHECK_FALSE(sp->release(b));  // not held
+    REQUIRE(sp->release(a));
+    CHECK(sp->list(true).empty());
+    m = sp->load(a);
+    REQUIRE(m);
+    CHECK_FALSE(m->held);
+    CHECK(m->state.attempts == 4);
+
+    REQUIRE(sp->remove(a));
+    CHECK_FALSE(sp->remove(a));
+    CHECK_FALSE(sp->load(a));
+    CHECK(names_in(t / "queue") == std::vector<std::string>{b});
+    REQUIRE(sp->hold(b));
+    REQUIRE(sp->remove(b));
+    CHECK(names_in(t / "hold").empty());
+}
+
+TEST_CASE("file spool: list ignores foreign files", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string a = spooltest::commit_one(*sp, kBody);
+    spooltest::write_all(t / "queue/README", "x");
+    spooltest::write_all(t / ("queue/" + a + ".state.tmp"), "x");
+    spooltest::write_all(t / "queue/0123456789abcdef0123", "lowercase is not an id");
+    CHECK(sp->list(false) == std::vector<std::string>{a});
+}
