@@ -38,4 +38,19 @@ std::optional<TlsaRecord> parse_tlsa_rdata(std::string_view rdata);
 // Only letters, digits, '-' and '_' are accepted inside labels.
 std::optional<std::string> parse_wire_name(std::string_view rdata, size_t& pos);
 
+// --- dns_message.cpp: the AD-bit probe's message codec (dnssec: trust-ad).
+// A DNS query for (name, type, class IN) with RD=1, AD=1 (RFC 6840 §5.7)
+// and an EDNS0 OPT record with DO=1 (RFC 3225); nullopt if the name
+// cannot be encoded (empty label, label > 63 octets, name > 255 octets).
+std::optional<std::string> build_ad_query(std::string_view name, uint16_t type, uint16_t id);
+struct AdReplyHeader {
+    uint8_t rcode = 0;   // RFC 1035 §4.1.1 (the low 4 bits; no extended RCODE)
+    bool ad = false;     // RFC 4035 §3.2.3
+    bool truncated = false;
+};
+// Checks that `reply` answers `query` (same ID, QR=1, opcode 0, the same
+// single question, compared case-insensitively) and returns its header
+// bits; nullopt otherwise. Reads nothing past the question section.
+std::optional<AdReplyHeader> parse_ad_reply(std::string_view reply, std::string_view query);
+
 }  // namespace mxgate::core

@@ -17,7 +17,8 @@
 //   dns.resolver nullopt → /etc/resolv.conf + /etc/hosts; else every query
 //   is forwarded to that IP:port. dns.dnssec off → iterator only, never
 //   authenticated; trust-ad → iterator only, authenticated iff the
-//   upstream's answer carries AD; validate → libunbound validates against
+//   upstream sets AD, asked by a direct probe (dns_ad_probe.cpp) because
+//   libunbound drops that bit; validate → libunbound validates against
 //   the root trust anchor itself, authenticated iff secure.
 //
 // SECURITY: answers come from the network; we only copy RDATA out (parsed
@@ -39,6 +40,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -46,6 +48,7 @@
 #include <string>
 #include <utility>
 
+#include "relay/core/dns_ad_probe.hpp"
 #include "relay/core/resolver.hpp"
 
 namespace mxgate::core {
@@ -105,6 +108,7 @@ class UnboundEngine : public std::enable_shared_from_this<UnboundEngine> {
 public:
     UnboundEngine(asio::any_io_executor ex, const conf::DnsConfig& cfg, const UnboundOptions& opts)
         : strand_(asio::make_strand(ex)), fd_(strand_), mode_(cfg.dnssec), timeout_(opts.timeout) {
+        if (mode_ == conf::DnssecMode::trust_ad) probe_target_ = ad_probe_target(cfg);
         ctx_ = ub_ctx_create();
         if (!ctx_) throw std::runtime_error("dns: ub_ctx_create failed");
         try {
@@ -133,6 +137,9 @@ public:
     }
 
     const asio::strand<asio::any_io_executor>& strand() const { return strand_; }
+    // trust-ad: the resolver whose AD bit we believe, and how long to ask.
+    const std::optional<asio::ip::udp::endpoint>& probe_target() const { return probe_target_; }
+    std::chrono::milliseconds probe_timeout() const { return std::min<std::chrono::milliseconds>(timeout_, std::chrono::seconds(3)); }
 
     // Called (through the strand) when the resolver object goes away.
     void shutdown() {
@@ -165,6 +172,12 @@ private:
         // System resolvers and our test servers live on loopback; libunbound
         // refuses to query 127.0.0.0/8 and ::1 unless told otherwise.
         check(ub_ctx_set_option(ctx_, "do-not-query-localhost:", "no"), "do-not-query-localhost");
+        // XXX libunbound answers the RFC 6761 names under "test." itself
+        // (NXDOMAIN) and never forwards them; our integration tests serve
+        // their zones under .test, so let that one default zone through.
+        // (ub_ctx_set_option("local-zone:", "test. nodefault") is accepted
+        // but has no effect in 1.17.)
+        check(ub_ctx_zone_remove(ctx_, "test."), "local-zone test.");
         if (cfg.dnssec == conf::DnssecMode::validate) {
             check(ub_ctx_set_option(ctx_, "module-config:", "validator iterator"), "module-config");
             if (!opts.trust_anchor_file.empty())
@@ -174,8 +187,9 @@ private:
             else
                 check(ub_ctx_add_ta(ctx_, kRootDs), "root DS");
         } else {
-            // trust-ad and off: no local validation. The iterator still
-            // sends DO=1, so a validating upstream sets AD (RFC 6840 §5.7).
+            // trust-ad and off: no local validation. For trust-ad the AD
+            // bit comes from probe_ad (dns_ad_probe.cpp): libunbound drops
+            // the upstream's AD bit when it re-encodes the answer.
             check(ub_ctx_set_option(ctx_, "module-config:", "iterator"), "module-config");
         }
         if (!cfg.resolver) {
@@ -301,14 +315,12 @@ private:
         switch (mode_) {
             case conf::DnssecMode::off: return false;
             case conf::DnssecMode::validate: return r.secure != 0;
-            case conf::DnssecMode::trust_ad: {
-                // RFC 1035 §4.1.1 header: flags in octets 2-3; AD is 0x20 of
-                // octet 3 (RFC 4035 §3.2.3). See docs/dns.md for why this is
-                // the upstream's bit.
-                if (r.answer_packet == nullptr || r.answer_len < 4) return false;
-                const auto* pkt = static_cast<const unsigned char*>(r.answer_packet);
-                return (pkt[3] & 0x20) != 0;
-            }
+            case conf::DnssecMode::trust_ad:
+                // answer_packet's AD bit is libunbound's own (it is set only
+                // when *it* validated), never the upstream's; measured with
+                // 1.17.1, see docs/dns.md. UnboundResolver::query asks the
+                // upstream with probe_ad instead.
+                return false;
         }
         return false;
     }
@@ -318,6 +330,7 @@ private:
     ub_ctx* ctx_ = nullptr;
     conf::DnssecMode mode_;
     std::chrono::milliseconds timeout_;
+    std::optional<asio::ip::udp::endpoint> probe_target_;
     std::map<uint64_t, std::unique_ptr<Pending>> pending_;
     uint64_t next_id_ = 0;
     bool waiting_ = false;
@@ -336,9 +349,14 @@ public:
     asio::awaitable<DnsReply> query(std::string name, uint16_t type) override {
         // Copy the engine: after the await `this` may be gone.
         std::shared_ptr<UnboundEngine> engine = engine_;
-        co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(DnsReply)>(
+        std::string probe_name = engine->probe_target() ? name : std::string();
+        DnsReply reply = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(DnsReply)>(
             [engine](auto handler, std::string n, uint16_t t) { engine->start(std::move(n), t, std::move(handler)); },
             asio::use_awaitable, std::move(name), type);
+        if (engine->probe_target() && reply.status != DnsStatus::temp_fail)
+            reply.authenticated = co_await probe_ad(*engine->probe_target(), std::move(probe_name), type,
+                                                    reply.status, engine->probe_timeout());
+        co_return reply;
     }
 
 private:
