@@ -1,0 +1,277 @@
+// relay/client/downstream_courier.cpp — TLS mode policy, AUTH policy,
+// connection reuse and opportunistic fallback for the downstream courier
+// (client.hpp; docs/delivery-client.md gives the reasons per mode).
+//
+// Modes (conf::DownstreamTls):
+//   none           never STARTTLS, even when offered.
+//   opportunistic  STARTTLS when offered; a refused STARTTLS or a failed
+//                  handshake follows settings.fallback: plaintext_logged
+//                  continues (refusal) or reconnects (handshake) in
+//                  plaintext and reports tls.plaintext_fallback; defer is a
+//                  transient failure. No certificate checks.
+//   encrypt        STARTTLS mandatory, no certificate checks.
+//   verify         STARTTLS mandatory, chain verified against the trust
+//                  store and the certificate names the configured host
+//                  (RFC 6125 via tlspolicy::certificate_matches_host).
+//   pin            STARTTLS mandatory, the peer key's SPKI pin must be one
+//                  of downstream.pin; the chain is not checked (a
+//                  self-signed home box).
+// Under encrypt, verify and pin every TLS failure is transient and the
+// connection is closed: never plaintext (SPEC §7).
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "relay/client/client.hpp"
+#include "relay/client/connect.hpp"
+#include "relay/client/smtp_session.hpp"
+#include "relay/client/smtp_text.hpp"
+
+namespace mxgate::client {
+
+namespace asio = boost::asio;
+
+ClientTimeouts ClientTimeouts::from_config(const conf::Timeouts& t) {
+    ClientTimeouts out;
+    out.command = t.command;
+    out.data_block = t.data_block;
+    out.tls_handshake = t.tls_handshake;
+    return out;
+}
+
+namespace {
+
+const char* mode_name(conf::DownstreamTls m) {
+    switch (m) {
+        case conf::DownstreamTls::verify: return "verify";
+        case conf::DownstreamTls::pin: return "pin";
+        case conf::DownstreamTls::encrypt: return "encrypt";
+        case conf::DownstreamTls::opportunistic: return "opportunistic";
+        case conf::DownstreamTls::none: return "none";
+    }
+    return "?";
+}
+
+bool mandatory(conf::DownstreamTls m) {
+    return m == conf::DownstreamTls::verify || m == conf::DownstreamTls::pin ||
+           m == conf::DownstreamTls::encrypt;
+}
+
+std::string lower(std::string s) {
+    for (char& c : s)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+}
+
+// The result of opening a session; `session` is null on failure.
+struct Opened {
+    std::unique_ptr<SmtpSession> session;
+    bool connected = false;
+    std::string mx;
+    std::string error;
+    TlsOutcome tls;
+    bool retry_plaintext = false;   // opportunistic handshake failed; reconnect may help
+};
+
+// Certificate checks after a completed handshake; "" when acceptable.
+std::string check_peer(SSL* ssl, const conf::Downstream& ds, const tlspolicy::SessionInfo& info) {
+    X509* cert = ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
+    switch (ds.tls) {
+        case conf::DownstreamTls::verify:
+            if (!cert) return "no peer certificate";
+            if (!info.chain_verified) return "certificate chain not verified: " + info.verify_error;
+            if (!tlspolicy::certificate_matches_host(cert, lower(strip_brackets(ds.address.host))))
+                return "certificate does not name " + ds.address.host;
+            return {};
+        case conf::DownstreamTls::pin:
+            if (!cert) return "no peer certificate";
+            if (!tlspolicy::certificate_matches_pins(cert, ds.pin))
+                return "peer key " + info.peer_pin + " matches no configured pin";
+            return {};
+        default:
+            return {};
+    }
+}
+
+}  // namespace
+
+DownstreamCourier::DownstreamCourier(asio::any_io_executor ex, std::shared_ptr<core::Resolver> resolver,
+                                     conf::Downstream downstream, tlspolicy::ContextPtr tls_ctx,
+                                     ClientSettings settings)
+    : ex_(std::move(ex)),
+      resolver_(std::move(resolver)),
+      downstream_(std::move(downstream)),
+      tls_ctx_(std::move(tls_ctx)),
+      settings_(std::move(settings)) {}
+
+DownstreamCourier::~DownstreamCourier() = default;
+
+namespace {
+
+asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& resolver,
+                                     const conf::Downstream& ds, const tlspolicy::ContextPtr& ctx,
+                                     const ClientSettings& st, bool force_plaintext) {
+    Opened o;
+    o.tls.new_connection = true;
+    auto cr = co_await connect_host(ex, resolver, ds.address, st.timeouts.connect);
+    if (!cr.socket) {
+        o.error = cr.error;
+        co_return o;
+    }
+    o.mx = cr.peer;
+    auto s = std::make_unique<SmtpSession>(std::move(*cr.socket), cr.peer, ds.lmtp, st.timeouts);
+    auto give_up = [&](std::string why) -> asio::awaitable<void> {
+        o.error = std::move(why);
+        co_await s->quit();
+    };
+
+    if (!co_await s->greet()) {
+        o.connected = s->usable();
+        co_await give_up(s->error());
+        co_return o;
+    }
+    o.connected = true;
+    if (!co_await s->hello(st.hostname)) {
+        co_await give_up(s->error());
+        co_return o;
+    }
+
+    const bool want_tls = ds.tls != conf::DownstreamTls::none && !force_plaintext;
+    if (want_tls && !s->caps().starttls) {
+        if (mandatory(ds.tls)) {
+            co_await give_up(o.mx + " does not offer STARTTLS (tls: " + mode_name(ds.tls) + ")");
+            co_return o;
+        }
+    } else if (want_tls) {
+        o.tls.attempted = true;
+        core::Reply r;
+        if (!ctx) {
+            co_await give_up("no TLS client context configured");
+            co_return o;
+        }
+        const bool go = co_await s->starttls_command(r);
+        if (!s->usable()) {
+            o.error = s->error();
+            co_await s->quit();
+            co_return o;
+        }
+        if (!go) {
+            o.tls.error = "STARTTLS refused: " + reply_text(r);
+            if (mandatory(ds.tls) || st.fallback == conf::Fallback::defer) {
+                co_await give_up(o.mx + ": " + o.tls.error + " (tls: " + mode_name(ds.tls) + ")");
+                co_return o;
+            }
+            // RFC 3207 §4.1: after a refusal the session continues in
+            // plaintext; that is the logged fallback.
+            o.tls.plaintext_fallback = true;
+        } else {
+            const std::string sni = is_ip_literal(ds.address.host) ? "" : lower(ds.address.host);
+            if (!co_await s->handshake(*ctx, sni)) {
+                o.tls.error = s->error();
+                o.error = s->error();
+                s->abort();
+                // Opportunistic may try again without TLS on a new
+                // connection; mandatory levels never do.
+                o.retry_plaintext = !mandatory(ds.tls) && st.fallback == conf::Fallback::plaintext_logged;
+                co_return o;
+            }
+            o.tls.info = tlspolicy::describe(s->stream().native_ssl());
+            const std::string bad = check_peer(s->stream().native_ssl(), ds, o.tls.info);
+            if (!bad.empty()) {
+                o.tls.error = bad;
+                co_await give_up("TLS " + std::string(mode_name(ds.tls)) + " failed for " + o.mx + ": " + bad);
+                co_return o;
+            }
+            o.tls.established = true;
+            // RFC 3207 §4.2: ask again; what was offered in plaintext is void.
+            if (!co_await s->hello(st.hostname)) {
+                co_await give_up(s->error());
+                co_return o;
+            }
+        }
+    }
+
+    if (ds.auth) {
+        // Never a password without TLS, whatever the server offers.
+        if (!o.tls.established) {
+            co_await give_up("refusing to send credentials to " + o.mx + " without TLS");
+            co_return o;
+        }
+        if (s->caps().auth.empty()) {
+            co_await give_up(o.mx + " does not offer AUTH but downstream.auth is configured");
+            co_return o;
+        }
+        std::string err;
+        auto password = read_password_file(ds.auth->password_file, err);
+        if (!password) {
+            co_await give_up(err);
+            co_return o;
+        }
+        const bool ok = co_await s->authenticate(ds.auth->username, *password);
+        std::fill(password->begin(), password->end(), '\0');
+        if (!ok) {
+            co_await give_up(s->error());
+            co_return o;
+        }
+    }
+    s->tls = o.tls;
+    o.session = std::move(s);
+    co_return o;
+}
+
+}  // namespace
+
+asio::awaitable<DeliveryOutcome> DownstreamCourier::deliver(const spool::Envelope& envelope,
+                                                            std::string_view body,
+                                                            const std::vector<size_t>& rcpts,
+                                                            std::unique_ptr<Connection>& conn) {
+    DeliveryOutcome out;
+    SmtpSession* s = static_cast<SmtpSession*>(conn.get());
+    // A cached connection must prove it is alive; if the server dropped it
+    // while idle, a fresh one replaces it without failing anybody.
+    if (s && (!s->usable() || !co_await s->rset())) {
+        s->abort();
+        conn.reset();
+        s = nullptr;
+    }
+    if (s) {
+        out.connected = true;
+        out.mx = s->peer();
+        out.tls = s->tls;
+        out.tls.new_connection = false;
+    } else {
+        Opened o = co_await open_session(ex_, *resolver_, downstream_, tls_ctx_, settings_, false);
+        if (!o.session && o.retry_plaintext) {
+            // SPEC §7: the retry happens in plaintext and is logged.
+            const TlsOutcome failed = o.tls;
+            o = co_await open_session(ex_, *resolver_, downstream_, tls_ctx_, settings_, true);
+            o.tls.attempted = true;
+            o.tls.error = failed.error;
+            o.tls.plaintext_fallback = true;
+        }
+        out.connected = o.connected;
+        out.mx = o.mx;
+        out.tls = o.tls;
+        if (!o.session) {
+            out.error = o.error;
+            out.rcpts.assign(rcpts.size(), RcptOutcome{RcptResult::transient, o.error});
+            co_return out;
+        }
+        s = o.session.get();
+        conn = std::move(o.session);
+    }
+    co_await s->transaction(envelope, body, rcpts, out.rcpts);
+    if (!s->usable()) {
+        out.error = s->error();
+        s->abort();
+        conn.reset();
+    }
+    co_return out;
+}
+
+asio::awaitable<void> DownstreamCourier::close(std::unique_ptr<Connection>& conn) {
+    if (auto* s = static_cast<SmtpSession*>(conn.get())) co_await s->quit();
+    conn.reset();
+}
+
+}  // namespace mxgate::client

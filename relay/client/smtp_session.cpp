@@ -1,0 +1,385 @@
+// relay/client/smtp_session.cpp — see smtp_session.hpp.
+#include "relay/client/smtp_session.hpp"
+
+#include <algorithm>
+
+#include "relay/client/smtp_text.hpp"
+
+namespace mxgate::client {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kChunk = 64 * 1024;        // dot-stuffed bytes per write
+constexpr size_t kMaxReplyText = 1000;
+// Outcome text of a recipient nothing final has been said about yet.
+constexpr const char* kNotAttempted = "not attempted";
+
+RcptResult class_of(const core::Reply& r) {
+    return r.code >= 500 ? RcptResult::permanent : RcptResult::transient;
+}
+
+std::string local_reply(int code, const char* esc, const std::string& text) {
+    return std::to_string(code) + " " + esc + " " + text;
+}
+
+}  // namespace
+
+std::string reply_text(const core::Reply& r) {
+    std::string out = std::to_string(r.code);
+    if (!r.enhanced.empty()) out += " " + r.enhanced;
+    for (const auto& l : r.lines) {
+        if (l.empty()) continue;
+        out += ' ';
+        out += l;
+        if (out.size() > kMaxReplyText) break;
+    }
+    if (out.size() > kMaxReplyText) out.resize(kMaxReplyText);
+    return out;
+}
+
+SmtpSession::SmtpSession(asio::ip::tcp::socket socket, std::string peer, bool lmtp,
+                         const ClientTimeouts& timeouts)
+    : stream_(std::make_unique<net::SmtpStream>(std::move(socket))),
+      peer_(std::move(peer)),
+      lmtp_(lmtp),
+      timeouts_(timeouts) {}
+
+SmtpSession::~SmtpSession() = default;
+
+void SmtpSession::fail(std::string why) {
+    if (usable_) error_ = std::move(why);
+    usable_ = false;
+}
+
+void SmtpSession::abort() {
+    usable_ = false;
+    stream_->close();
+}
+
+asio::awaitable<bool> SmtpSession::read_reply(core::Reply& out, Duration timeout) {
+    if (!usable_) co_return false;
+    const auto deadline = Clock::now() + timeout;
+    while (true) {
+        size_t used = 0;
+        const ReplyStatus st = parser_.feed(stream_->buffered(), used);
+        stream_->consume(used);
+        if (st == ReplyStatus::complete) {
+            out = parser_.take();
+            co_return true;
+        }
+        if (st == ReplyStatus::error) {
+            fail("protocol error from " + peer_ + ": " + parser_.error());
+            co_return false;
+        }
+        const auto left = deadline - Clock::now();
+        if (left <= Duration::zero()) {
+            fail("timeout waiting for a reply from " + peer_);
+            co_return false;
+        }
+        const auto ec = co_await stream_->fill(left);
+        if (ec) {
+            fail(ec == asio::error::timed_out ? "timeout waiting for a reply from " + peer_
+                 : ec == asio::error::eof     ? "connection closed by " + peer_
+                                              : "read from " + peer_ + ": " + ec.message());
+            co_return false;
+        }
+    }
+}
+
+asio::awaitable<bool> SmtpSession::send(std::string_view data, Duration timeout) {
+    if (!usable_) co_return false;
+    const auto ec = co_await stream_->write(data, timeout);
+    if (ec) {
+        fail(ec == asio::error::timed_out ? "timeout writing to " + peer_
+                                          : "write to " + peer_ + ": " + ec.message());
+        co_return false;
+    }
+    co_return true;
+}
+
+asio::awaitable<bool> SmtpSession::command(std::string_view line, Duration timeout, core::Reply& out) {
+    if (!co_await send(line, timeout)) co_return false;
+    co_return co_await read_reply(out, timeout);
+}
+
+asio::awaitable<bool> SmtpSession::greet() {
+    core::Reply r;
+    if (!co_await read_reply(r, timeouts_.greeting)) co_return false;
+    // RFC 5321 §4.3.2: 220 ready, 554 no service.
+    if (r.code != 220) {
+        error_ = "greeting from " + peer_ + ": " + reply_text(r);
+        co_return false;
+    }
+    co_return true;
+}
+
+asio::awaitable<bool> SmtpSession::hello(const std::string& our_name) {
+    caps_ = EhloCapabilities{};
+    core::Reply r;
+    // RFC 2033 §4.1: LMTP has LHLO only.
+    if (!co_await command((lmtp_ ? "LHLO " : "EHLO ") + our_name + "\r\n", timeouts_.command, r))
+        co_return false;
+    if (r.code == 250) {
+        caps_ = parse_ehlo(r);
+        co_return true;
+    }
+    if (!lmtp_ && r.code >= 500) {
+        // RFC 5321 §3.2: a server that does not know EHLO still knows HELO.
+        if (!co_await command("HELO " + our_name + "\r\n", timeouts_.command, r)) co_return false;
+        if (r.code == 250) co_return true;
+    }
+    error_ = (lmtp_ ? "LHLO" : "EHLO") + std::string(" rejected by ") + peer_ + ": " + reply_text(r);
+    co_return false;
+}
+
+asio::awaitable<bool> SmtpSession::starttls_command(core::Reply& reply) {
+    if (!co_await command("STARTTLS\r\n", timeouts_.command, reply)) co_return false;
+    co_return reply.code == 220;
+}
+
+asio::awaitable<bool> SmtpSession::handshake(asio::ssl::context& ctx, const std::string& sni) {
+    // The stream drops its buffer (RFC 3207 §4.2: nothing sent in plaintext
+    // after the 220 may be used); the parser must forget partial lines too.
+    parser_.reset();
+    const auto ec = co_await stream_->handshake_client(ctx, sni, timeouts_.tls_handshake);
+    if (ec) {
+        const std::string why = stream_->last_tls_error().empty() ? ec.message() : stream_->last_tls_error();
+        fail("TLS handshake with " + peer_ + " failed: " + why);
+        co_return false;
+    }
+    caps_ = EhloCapabilities{};   // RFC 3207 §4.2: forget what was offered before TLS
+    co_return true;
+}
+
+asio::awaitable<bool> SmtpSession::authenticate(const std::string& user, const std::string& password) {
+    core::Reply r;
+    if (caps_.has_auth("PLAIN")) {
+        // RFC 4954 §4 initial response; RFC 4616 message. Never logged.
+        std::string line = "AUTH PLAIN " + sasl_plain(user, password) + "\r\n";
+        const bool ok = co_await command(line, timeouts_.command, r);
+        std::fill(line.begin(), line.end(), '\0');
+        if (!ok) co_return false;
+    } else if (caps_.has_auth("LOGIN")) {
+        // draft-murchison-sasl-login: username and password, each after a 334.
+        if (!co_await command("AUTH LOGIN\r\n", timeouts_.command, r)) co_return false;
+        if (r.code == 334) {
+            if (!co_await command(base64_encode(user) + "\r\n", timeouts_.command, r)) co_return false;
+            if (r.code == 334) {
+                std::string line = base64_encode(password) + "\r\n";
+                const bool ok = co_await command(line, timeouts_.command, r);
+                std::fill(line.begin(), line.end(), '\0');
+                if (!ok) co_return false;
+            }
+        }
+    } else {
+        error_ = peer_ + " offers neither AUTH PLAIN nor AUTH LOGIN";
+        co_return false;
+    }
+    if (r.code != 235) {
+        // A 334 here means the server wants more than we have: cancel it
+        // (RFC 4954 §4: "*") so the session stays in sync.
+        if (r.code == 334) {
+            core::Reply ignored;
+            co_await command("*\r\n", timeouts_.command, ignored);
+        }
+        error_ = "authentication to " + peer_ + " failed: " + reply_text(r);
+        co_return false;
+    }
+    co_return true;
+}
+
+asio::awaitable<bool> SmtpSession::rset() {
+    core::Reply r;
+    if (!co_await command("RSET\r\n", timeouts_.command, r)) co_return false;
+    if (r.code != 250) {
+        fail("RSET refused by " + peer_ + ": " + reply_text(r));
+        co_return false;
+    }
+    co_return true;
+}
+
+asio::awaitable<void> SmtpSession::quit() {
+    if (usable_) {
+        core::Reply r;
+        // RFC 5321 §4.1.1.10: the server answers 221 and closes.
+        co_await command("QUIT\r\n", timeouts_.quit, r);
+    }
+    usable_ = false;
+    co_await stream_->shutdown(timeouts_.quit);
+}
+
+asio::awaitable<bool> SmtpSession::send_data(const spool::Envelope& env, std::string_view body) {
+    // The prepend and the body go through one stuffer, in bounded chunks:
+    // the body is never copied whole (RFC 5321 §4.5.2 transparency).
+    DotStuffer stuffer;
+    std::string chunk;
+    chunk.reserve(kChunk + kChunk / 16);
+    stuffer.feed(env.prepend, chunk);
+    size_t pos = 0;
+    while (pos < body.size()) {
+        const size_t n = std::min(kChunk, body.size() - pos);
+        stuffer.feed(body.substr(pos, n), chunk);
+        pos += n;
+        if (chunk.size() >= kChunk) {
+            if (!co_await send(chunk, timeouts_.data_block)) co_return false;
+            chunk.clear();
+        }
+    }
+    stuffer.finish(chunk);
+    co_return co_await send(chunk, timeouts_.data_block);
+}
+
+asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::string_view body,
+                                               const std::vector<size_t>& rcpts,
+                                               std::vector<RcptOutcome>& out) {
+    out.assign(rcpts.size(), RcptOutcome{RcptResult::transient, kNotAttempted});
+    auto set_all = [&](const std::vector<size_t>& which, RcptResult res, const std::string& text) {
+        for (size_t i : which) out[i] = RcptOutcome{res, text};
+    };
+    std::vector<size_t> all(rcpts.size());
+    for (size_t i = 0; i < rcpts.size(); ++i) all[i] = i;
+
+    const uint64_t size = env.prepend.size() + env.size;
+    // RFC 6531 §3.2: a message that needs SMTPUTF8 must not be sent to a
+    // server without it; that is a permanent failure (RFC 6533 5.6.7).
+    if (env.smtputf8 && !caps_.smtputf8) {
+        set_all(all, RcptResult::permanent,
+                local_reply(553, "5.6.7", "message needs SMTPUTF8, which " + peer_ + " does not offer"));
+        co_return;
+    }
+    // RFC 1870 §6: do not send what the server said it will refuse.
+    if (caps_.size && caps_.size_limit != 0 && size > caps_.size_limit) {
+        set_all(all, RcptResult::permanent,
+                local_reply(552, "5.3.4", "message size " + std::to_string(size) +
+                                              " exceeds the limit " + std::to_string(caps_.size_limit) +
+                                              " of " + peer_));
+        co_return;
+    }
+
+    std::vector<std::string> mail_params;
+    if (caps_.size) mail_params.push_back("SIZE=" + std::to_string(size));
+    // XXX 8-bit data to a server without 8BITMIME is sent as is (no MIME
+    // downgrade, RFC 6152 §3 says we should); every home server we target
+    // offers 8BITMIME.
+    if (env.body_8bit && caps_.eightbitmime) mail_params.push_back("BODY=8BITMIME");
+    if (env.smtputf8) mail_params.push_back("SMTPUTF8");
+    if (caps_.dsn) {
+        // RFC 3461 §4.3-4.4, values stored as received (xtext).
+        if (!env.ret.empty()) mail_params.push_back("RET=" + env.ret);
+        if (!env.envid.empty()) mail_params.push_back("ENVID=" + env.envid);
+    }
+    const auto mail = mail_from_command(env.sender, mail_params);
+    if (!mail) {
+        set_all(all, RcptResult::permanent, local_reply(553, "5.1.7", "unsafe sender address or parameter"));
+        co_return;
+    }
+
+    std::vector<size_t> sent;          // indexes into rcpts whose RCPT was sent
+    std::vector<std::string> rcpt_cmds;
+    for (size_t i = 0; i < rcpts.size(); ++i) {
+        if (rcpts[i] >= env.recipients.size()) {
+            out[i] = RcptOutcome{RcptResult::permanent, local_reply(554, "5.3.0", "no such recipient index")};
+            continue;
+        }
+        const auto& rc = env.recipients[rcpts[i]];
+        std::vector<std::string> params;
+        if (caps_.dsn && !rc.orcpt.empty()) params.push_back("ORCPT=" + rc.orcpt);
+        auto cmd = rcpt_to_command(rc.address, params);
+        if (!cmd) {
+            out[i] = RcptOutcome{RcptResult::permanent, local_reply(553, "5.1.3", "unsafe recipient address")};
+            continue;
+        }
+        sent.push_back(i);
+        rcpt_cmds.push_back(std::move(*cmd));
+    }
+    if (sent.empty()) co_return;
+
+    // The connection failed: every recipient without a final answer is
+    // transient with the connection error (RFC 5321 §4.1.1.4 / RFC 1047:
+    // a lost reply after "." may mean a duplicate later; never a loss).
+    auto broken = [&](const std::vector<size_t>& which) {
+        for (size_t i : which)
+            if (out[i].reply == kNotAttempted) out[i] = RcptOutcome{RcptResult::transient, error_};
+    };
+
+    core::Reply mail_reply;
+    std::vector<size_t> accepted;
+    if (caps_.pipelining) {
+        // RFC 2920 §3.1: MAIL and RCPT may be sent as one group.
+        std::string group = *mail;
+        for (const auto& c : rcpt_cmds) group += c;
+        if (!co_await send(group, timeouts_.command) || !co_await read_reply(mail_reply, timeouts_.command)) {
+            broken(sent);
+            co_return;
+        }
+        for (size_t k = 0; k < sent.size(); ++k) {
+            core::Reply r;
+            if (!co_await read_reply(r, timeouts_.command)) {
+                broken(sent);
+                co_return;
+            }
+            if (mail_reply.code / 100 != 2) continue;   // replies to a failed MAIL are noise
+            if (r.code / 100 == 2) accepted.push_back(sent[k]);
+            else out[sent[k]] = RcptOutcome{class_of(r), reply_text(r)};
+        }
+    } else {
+        if (!co_await command(*mail, timeouts_.command, mail_reply)) {
+            broken(sent);
+            co_return;
+        }
+        if (mail_reply.code / 100 == 2) {
+            for (size_t k = 0; k < sent.size(); ++k) {
+                core::Reply r;
+                if (!co_await command(rcpt_cmds[k], timeouts_.command, r)) {
+                    broken(sent);
+                    co_return;
+                }
+                if (r.code / 100 == 2) accepted.push_back(sent[k]);
+                else out[sent[k]] = RcptOutcome{class_of(r), reply_text(r)};
+            }
+        }
+    }
+    if (mail_reply.code / 100 != 2) {
+        set_all(sent, mail_reply.code >= 500 ? RcptResult::permanent : RcptResult::transient,
+                reply_text(mail_reply));
+        co_return;
+    }
+    if (accepted.empty()) co_return;
+
+    core::Reply r;
+    if (!co_await command("DATA\r\n", timeouts_.data_init, r)) {
+        broken(accepted);
+        co_return;
+    }
+    if (r.code != 354) {
+        set_all(accepted, class_of(r), reply_text(r));
+        co_return;
+    }
+    if (!co_await send_data(env, body)) {
+        broken(accepted);
+        co_return;
+    }
+    if (!lmtp_) {
+        // RFC 5321 §4.1.1.4: one reply for the whole message.
+        if (!co_await read_reply(r, timeouts_.data_done)) {
+            broken(accepted);
+            co_return;
+        }
+        const RcptResult res = r.code / 100 == 2 ? RcptResult::delivered : class_of(r);
+        set_all(accepted, res, reply_text(r));
+        co_return;
+    }
+    // RFC 2033 §4.2: one reply per accepted recipient, in RCPT order.
+    for (size_t k = 0; k < accepted.size(); ++k) {
+        if (!co_await read_reply(r, timeouts_.data_done)) {
+            broken(std::vector<size_t>(accepted.begin() + static_cast<long>(k), accepted.end()));
+            co_return;
+        }
+        out[accepted[k]] = RcptOutcome{r.code / 100 == 2 ? RcptResult::delivered : class_of(r), reply_text(r)};
+    }
+}
+
+}  // namespace mxgate::client
