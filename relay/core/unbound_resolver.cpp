@@ -172,12 +172,6 @@ private:
         // System resolvers and our test servers live on loopback; libunbound
         // refuses to query 127.0.0.0/8 and ::1 unless told otherwise.
         check(ub_ctx_set_option(ctx_, "do-not-query-localhost:", "no"), "do-not-query-localhost");
-        // XXX libunbound answers the RFC 6761 names under "test." itself
-        // (NXDOMAIN) and never forwards them; our integration tests serve
-        // their zones under .test, so let that one default zone through.
-        // (ub_ctx_set_option("local-zone:", "test. nodefault") is accepted
-        // but has no effect in 1.17.)
-        check(ub_ctx_zone_remove(ctx_, "test."), "local-zone test.");
         if (cfg.dnssec == conf::DnssecMode::validate) {
             check(ub_ctx_set_option(ctx_, "module-config:", "validator iterator"), "module-config");
             if (!opts.trust_anchor_file.empty())
@@ -202,6 +196,12 @@ private:
             const std::string fwd = host + "@" + std::to_string(cfg.resolver->port);
             check(ub_ctx_set_fwd(ctx_, fwd.c_str()), "dns.resolver " + fwd);
         }
+        // XXX libunbound answers the RFC 6761 names under "test." itself
+        // (NXDOMAIN) and never forwards them; our integration tests serve
+        // their zones under .test, so let that one default zone through.
+        // (ub_ctx_set_option("local-zone:", "test. nodefault") is accepted
+        // but has no effect in 1.17.) This finalizes the ctx: it comes last.
+        check(ub_ctx_zone_remove(ctx_, "test."), "local-zone test.");
     }
 
     static void check(int err, const std::string& what) {
@@ -350,12 +350,20 @@ public:
         // Copy the engine: after the await `this` may be gone.
         std::shared_ptr<UnboundEngine> engine = engine_;
         std::string probe_name = engine->probe_target() ? name : std::string();
-        DnsReply reply = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(DnsReply)>(
-            [engine](auto handler, std::string n, uint16_t t) { engine->start(std::move(n), t, std::move(handler)); },
-            asio::use_awaitable, std::move(name), type);
-        if (engine->probe_target() && reply.status != DnsStatus::temp_fail)
-            reply.authenticated = co_await probe_ad(*engine->probe_target(), std::move(probe_name), type,
-                                                    reply.status, engine->probe_timeout());
+        // XXX GCC 12 destroys some temporaries of a co_await full-expression
+        // twice (here: the lambda's captured shared_ptr, which freed the
+        // engine early). Keep every non-trivial operand a named local.
+        auto initiation = [engine](auto handler, std::string n, uint16_t t) {
+            engine->start(std::move(n), t, std::move(handler));
+        };
+        auto op = asio::async_initiate<const asio::use_awaitable_t<>&, void(DnsReply)>(
+            std::move(initiation), asio::use_awaitable, std::move(name), type);
+        DnsReply reply = co_await std::move(op);
+        if (engine->probe_target() && reply.status != DnsStatus::temp_fail) {
+            auto probe = probe_ad(*engine->probe_target(), std::move(probe_name), type, reply.status,
+                                  engine->probe_timeout());
+            reply.authenticated = co_await std::move(probe);
+        }
         co_return reply;
     }
 

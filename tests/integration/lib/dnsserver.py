@@ -305,3 +305,46 @@ class DnsServer:
         zsk = run("ldns-keygen", "-a", "ECDSAP256SHA256", zone)
         run("ldns-signzone", "-n", "-f", path + ".signed", path, ksk, zsk)
         return os.path.join(self.dir, ksk + ".ds")
+
+
+def main(argv=None):
+    """Command-line use, for tests not written in Python (tests/unit/dns):
+
+        python3 dnsserver.py --address 127.0.0.53 [--port N] --record RR ...
+                [--servfail NAME ...] [--refused NAME ...] [--signed-zone Z ...]
+
+    Prints "READY <port> <trust-anchor-file>..." on stdout once the server
+    answers, then runs until stdin reaches EOF (or SIGTERM), and stops.
+    Exit status 77 when unbound (or ldnsutils, for signed zones) is missing.
+    """
+    import argparse
+    import signal
+    import sys
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--address", default="127.0.0.53")
+    ap.add_argument("--port", type=int, default=None)
+    ap.add_argument("--record", action="append", default=[])
+    ap.add_argument("--servfail", action="append", default=[])
+    ap.add_argument("--refused", action="append", default=[])
+    ap.add_argument("--signed-zone", action="append", default=[])
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    dns = DnsServer(args.address, args.port, records=args.record, servfail=args.servfail,
+                    refused=args.refused, signed_zones=args.signed_zone)
+    try:
+        dns.start()
+    except DnsServerUnavailable as e:
+        print("SKIP %s" % e, flush=True)
+        return 77
+    try:
+        anchors = [os.path.join(dns.dir, f) for f in sorted(os.listdir(dns.dir)) if f.endswith(".ds")]
+        print(" ".join(["READY", str(dns.port)] + anchors), flush=True)
+        sys.stdin.read()
+    finally:
+        dns.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
