@@ -201,7 +201,7 @@ TEST_CASE("command parser: RCPT TO", "[command][path]") {
         {"RCPT TO:<\"postmaster\">", "RCPT <\"postmaster\"> quoted local=postmaster no-at"},
         {"RCPT TO:<bob>", "RCPT <bob> no-at"},
         {"RCPT TO:<bob@>", "RCPT <bob@>"},  // has "@", empty domain: classified no_domain
-        {"RCPT TO:<bob@> ", "RCPT <bob@>",
+        {"RCPT TO:<bob@> ", "RCPT <bob@>"},
         {"RCPT TO:<bob@example.org.>", "RCPT <bob@example.org.> trailing-dot"},
         {"RCPT TO:<bob@example.org..>", "ERR 501 5.1.3"},
         {"RCPT TO:<bob@.>", "ERR 501 5.1.3"},
