@@ -1,0 +1,195 @@
+// `mxgate serve` — runs the daemon in the foreground (SPEC §2).
+//
+// Steps, in order:
+//   1. load and validate the configuration (exit 2 with every error)
+//   2. open the log; every event also feeds the metrics counters
+//   3. build the TLS contexts (generating the development certificate)
+//   4. open the spool (creates directories 0700, drops half-received files)
+//   5. start the resolver and the queue manager (which loads the queue)
+//   6. bind every listener and the metrics endpoint (exit 1 if one fails)
+//   7. handle signals: SIGTERM/SIGINT drain, SIGHUP reloads
+//   8. run the I/O threads until drained
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <iostream>
+#include <list>
+#include <thread>
+
+#include "relay/cli/commands.hpp"
+#include "relay/queue/queue_manager.hpp"
+#include "relay/server/listener.hpp"
+#include "relay/server/runtime.hpp"
+
+namespace mxgate::cli {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// How long SIGTERM waits for sessions and deliveries before forcing.
+constexpr auto kDrainTimeout = std::chrono::seconds(10);
+
+struct Daemon {
+    asio::io_context io;
+    std::shared_ptr<core::JsonLineSink> log;
+    std::shared_ptr<core::FanOutSink> events;
+    std::unique_ptr<server::Runtime> rt;
+    std::unique_ptr<queue::QueueManager> queue;
+    std::list<std::pair<std::string, asio::ip::tcp::acceptor>> acceptors;
+    std::optional<asio::ip::tcp::acceptor> metrics_acceptor;
+    std::string config_path;
+};
+
+void reload(Daemon& d) {
+    conf::LoadResult r = conf::load_file(d.config_path);
+    std::vector<std::string> errors;
+    for (const auto& e : r.errors) errors.push_back(e.text());
+    std::shared_ptr<const server::Snapshot> snap;
+    if (errors.empty()) snap = server::build_snapshot(r.config, errors);
+    if (!errors.empty()) {
+        // SPEC §4: a broken configuration keeps the running one.
+        d.events->emit(core::Event("config.reload_failed").set(core::Field::errors, errors));
+        return;
+    }
+    // XXX Listener addresses are bound once at start; a changed address
+    // needs a restart. Everything else (limits, domains, downstreams,
+    // certificates, timeouts) applies to new sessions and deliveries.
+    d.rt->replace(snap);
+    try {
+        d.log->reopen();
+    } catch (const std::exception& e) {
+        d.events->emit(core::Event("config.reload_failed").set(core::Field::errors, std::vector<std::string>{e.what()}));
+        return;
+    }
+    d.events->emit(core::Event("config.reloaded").set(core::Field::path, d.config_path));
+}
+
+asio::awaitable<void> drain(Daemon& d) {
+    d.rt->draining = true;
+    d.events->emit(core::Event("server.draining"));
+    boost::system::error_code ec;
+    for (auto& [name, acc] : d.acceptors) acc.close(ec);
+    if (d.metrics_acceptor) d.metrics_acceptor->close(ec);
+    d.queue->stop();
+    asio::steady_timer t(d.io);
+    const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+    while (std::chrono::steady_clock::now() < deadline &&
+           (d.rt->connections.total() > 0 || d.queue->busy())) {
+        t.expires_after(std::chrono::milliseconds(50));
+        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    d.events->emit(core::Event("server.stopped").set(core::Field::count, d.rt->connections.total()));
+    d.io.stop();
+}
+
+asio::awaitable<void> handle_signals(Daemon& d) {
+    asio::signal_set signals(d.io, SIGTERM, SIGINT, SIGHUP);
+    for (;;) {
+        boost::system::error_code ec;
+        const int sig = co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+        if (sig == SIGHUP) {
+            reload(d);
+            continue;
+        }
+        co_await drain(d);
+        co_return;
+    }
+}
+
+}  // namespace
+
+int cmd_serve(const std::vector<std::string>& args) {
+    auto o = parse_common(args);
+    if (!o) return 2;
+    if (o->help) {
+        std::cout << "usage: mxgate serve [-c FILE]\n"
+                     "Runs the daemon in the foreground. SIGTERM drains (bounded), SIGHUP\n"
+                     "reloads the configuration and certificates.\n";
+        return 0;
+    }
+    if (!o->rest.empty()) {
+        std::cerr << "mxgate serve: unexpected argument '" << o->rest[0] << "'\n";
+        return 2;
+    }
+    Daemon d;
+    d.config_path = config_path(*o);
+
+    // 1. configuration
+    auto cfg = load_or_report(d.config_path);
+    if (!cfg) return 2;
+
+    // 2. log + metrics
+    try {
+        d.log = std::make_shared<core::JsonLineSink>(cfg->log);
+    } catch (const std::exception& e) {
+        std::cerr << "mxgate: " << e.what() << "\n";
+        return 1;
+    }
+    d.events = std::make_shared<core::FanOutSink>();
+    d.events->add(d.log);
+
+    // 3. TLS contexts
+    std::vector<std::string> errors;
+    auto snap = server::build_snapshot(cfg, errors);
+    if (!snap) {
+        for (const auto& e : errors) std::cerr << "mxgate: " << e << "\n";
+        return 2;
+    }
+
+    // 4. spool
+    std::shared_ptr<spool::Spool> spool;
+    try {
+        spool = spool::open_file_spool(cfg->spool);
+    } catch (const std::exception& e) {
+        std::cerr << "mxgate: spool: " << e.what() << "\n";
+        return 1;
+    }
+
+    // 5. resolver, runtime, queue
+    auto resolver = core::make_unbound_resolver(d.io.get_executor(), cfg->dns);
+    d.rt = std::make_unique<server::Runtime>(d.io, d.events, spool, resolver, snap);
+    d.events->add(std::make_shared<server::MetricsSink>(d.rt->metrics));
+    d.queue = std::make_unique<queue::QueueManager>(*d.rt);
+    d.rt->queue = d.queue.get();
+    d.rt->metrics.set_gauge("mxgate_connections", [rt = d.rt.get()] { return rt->connections.total(); });
+    d.rt->metrics.set_gauge("mxgate_queue_messages", [q = d.queue.get()] { return q->queued_count(); });
+
+    // 6. listeners
+    try {
+        for (const auto& l : cfg->listeners)
+            d.acceptors.emplace_back(l.name, server::bind_listener(d.io, l.address, "listener " + l.name));
+        if (cfg->metrics.address)
+            d.metrics_acceptor.emplace(server::bind_listener(d.io, *cfg->metrics.address, "metrics"));
+    } catch (const std::exception& e) {
+        std::cerr << "mxgate: " << e.what() << "\n";
+        return 1;
+    }
+    for (auto& [name, acc] : d.acceptors)
+        asio::co_spawn(d.io, server::accept_loop(*d.rt, name, acc), asio::detached);
+    if (d.metrics_acceptor)
+        asio::co_spawn(d.io, server::serve_metrics(*d.metrics_acceptor, d.rt->metrics), asio::detached);
+    d.queue->start();
+
+    // 7. signals
+    asio::co_spawn(d.io, handle_signals(d), asio::detached);
+    for (const auto& l : cfg->listeners)
+        d.events->emit(core::Event("server.listening")
+                           .set(core::Field::listener, l.name)
+                           .set(core::Field::address, l.address.text()));
+
+    // 8. run
+    const unsigned n = std::max(2u, std::thread::hardware_concurrency());
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < n; ++i) threads.emplace_back([&d] { d.io.run(); });
+    d.io.run();
+    for (auto& t : threads) t.join();
+    return 0;
+}
+
+}  // namespace mxgate::cli

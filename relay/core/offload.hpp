@@ -1,0 +1,22 @@
+// relay/core/offload.hpp — run blocking work (fsync, libspf2, SASL hashing)
+// on a bounded thread pool and await it from a coroutine, which resumes on
+// its own executor. Jobs take their inputs by value (STYLE §4).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <type_traits>
+
+namespace mxgate::core {
+
+template <class F>
+boost::asio::awaitable<std::invoke_result_t<F>> offload(boost::asio::thread_pool& pool, F f) {
+    using R = std::invoke_result_t<F>;
+    co_return co_await boost::asio::co_spawn(
+        pool, [f = std::move(f)]() mutable -> boost::asio::awaitable<R> { co_return f(); },
+        boost::asio::use_awaitable);
+}
+
+}  // namespace mxgate::core

@@ -1,0 +1,367 @@
+#include "relay/queue/queue_manager.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "relay/queue/bounce.hpp"
+#include "relay/queue/smtp_courier.hpp"
+
+namespace mxgate::queue {
+
+namespace asio = boost::asio;
+using core::Event;
+using core::Field;
+using SysClock = std::chrono::system_clock;
+
+namespace {
+
+int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(SysClock::now().time_since_epoch()).count();
+}
+
+std::string domain_of(const std::string& address) {
+    const auto at = address.rfind('@');
+    std::string d = at == std::string::npos ? std::string() : address.substr(at + 1);
+    for (char& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return d;
+}
+
+std::vector<std::string> addresses(const spool::Envelope& env, const std::vector<size_t>& idx) {
+    std::vector<std::string> out;
+    for (size_t i : idx) out.push_back(env.recipients[i].address);
+    return out;
+}
+
+}  // namespace
+
+std::chrono::seconds retry_delay(const conf::QueueConfig& q, int failed_attempts) {
+    if (q.retry.empty()) return std::chrono::minutes(5);
+    const size_t i = static_cast<size_t>(std::max(1, failed_attempts) - 1);
+    return q.retry[std::min(i, q.retry.size() - 1)];
+}
+
+QueueManager::QueueManager(server::Runtime& rt, std::shared_ptr<Courier> courier)
+    : rt_(rt),
+      courier_(courier ? std::move(courier) : make_smtp_courier(rt)),
+      status_(rt.snapshot()->config->spool.empty() ? std::string()
+                                                   : rt.snapshot()->config->spool + "/state/routes"),
+      strand_(asio::make_strand(rt.io)),
+      wake_timer_(strand_) {}
+
+QueueManager::~QueueManager() = default;
+
+void QueueManager::start() {
+    for (const auto& id : rt_.spool->list(false)) load_one(id);
+    asio::co_spawn(strand_, scheduler(), asio::detached);
+}
+
+void QueueManager::load_one(const std::string& id) {
+    auto m = rt_.spool->load(id);
+    if (!m) {
+        const std::string where = rt_.spool->quarantine(id, "envelope or state failed to parse");
+        rt_.events->emit(Event("queue.corrupt").set(Field::queue_id, id).set(Field::path, where));
+        return;
+    }
+    Entry e;
+    e.id = id;
+    e.arrival = m->envelope.arrival;
+    e.next_attempt = SysClock::time_point(std::chrono::seconds(m->state.next_attempt));
+    for (size_t i = 0; i < m->envelope.recipients.size(); ++i)
+        if (i >= m->state.rcpt_state.size() || m->state.rcpt_state[i] == spool::RcptState::pending)
+            e.domains.insert(domain_of(m->envelope.recipients[i].address));
+    std::lock_guard lock(mu_);
+    entries_[id] = std::move(e);
+}
+
+void QueueManager::stop() {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    asio::post(strand_, [this] { wake_timer_.cancel(); });
+}
+
+bool QueueManager::busy() const {
+    std::lock_guard lock(mu_);
+    return in_flight_ > 0;
+}
+
+size_t QueueManager::queued_count() const {
+    std::lock_guard lock(mu_);
+    return entries_.size();
+}
+
+void QueueManager::enqueue(const std::string& id) {
+    load_one(id);
+    std::lock_guard lock(mu_);
+    dispatch_due();
+}
+
+void QueueManager::flush_all() {
+    std::lock_guard lock(mu_);
+    for (auto& [id, e] : entries_) e.next_attempt = SysClock::time_point{};
+    dispatch_due();
+}
+
+size_t QueueManager::flush_domain(const std::string& domain) {
+    std::lock_guard lock(mu_);
+    size_t n = 0;
+    for (auto& [id, e] : entries_)
+        if (e.domains.count(domain)) {
+            e.next_attempt = SysClock::time_point{};
+            ++n;
+        }
+    dispatch_due();
+    return n;
+}
+
+bool QueueManager::flush_id(const std::string& id) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return false;
+    it->second.next_attempt = SysClock::time_point{};
+    dispatch_due();
+    return true;
+}
+
+void QueueManager::wake() {
+    asio::post(strand_, [this] { wake_timer_.cancel(); });
+}
+
+Route QueueManager::route_for(const std::string& rcpt_domain) const {
+    const auto snap = rt_.snapshot();
+    if (const conf::Domain* d = snap->config->find_domain(rcpt_domain))
+        return Route{Route::Kind::downstream, d->name};
+    return Route{Route::Kind::mx, rcpt_domain};
+}
+
+// Moves every due, idle entry to its route's ready list and makes sure the
+// route has workers. One route per message at a time: a message whose
+// recipients span routes is attempted route by route, so two workers never
+// write the same message's state.
+void QueueManager::dispatch_due() {
+    if (stopped_) return;
+    const auto now = SysClock::now();
+    for (auto& [id, e] : entries_) {
+        if (e.in_flight || e.next_attempt > now || e.domains.empty()) continue;
+        const Route r = route_for(*e.domains.begin());
+        e.in_flight = true;
+        ++in_flight_;
+        routes_[r.key()] = r;
+        ready_[r.key()].push_back(id);
+    }
+    for (auto& [key, q] : ready_) {
+        int& w = workers_[key];
+        const int want = std::min<int>(kWorkersPerRoute, static_cast<int>(q.size()));
+        for (; w < want; ++w) asio::co_spawn(asio::make_strand(rt_.io), worker(routes_[key]), asio::detached);
+    }
+}
+
+asio::awaitable<void> QueueManager::scheduler() {
+    for (;;) {
+        SysClock::time_point next = SysClock::now() + std::chrono::seconds(30);
+        {
+            std::lock_guard lock(mu_);
+            if (stopped_) co_return;
+            dispatch_due();
+            for (const auto& [id, e] : entries_)
+                if (!e.in_flight && !e.domains.empty() && e.next_attempt < next) next = e.next_attempt;
+        }
+        wake_timer_.expires_at(std::chrono::steady_clock::now() +
+                               std::max(std::chrono::milliseconds(10),
+                                        std::chrono::duration_cast<std::chrono::milliseconds>(next - SysClock::now())));
+        boost::system::error_code ec;
+        co_await wake_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+}
+
+asio::awaitable<void> QueueManager::worker(Route route) {
+    const std::string key = route.key();
+    std::unique_ptr<Link> link;
+    for (;;) {
+        std::string id;
+        {
+            std::lock_guard lock(mu_);
+            auto& q = ready_[key];
+            if (q.empty() || stopped_) {
+                --workers_[key];
+                break;
+            }
+            id = q.front();
+            q.pop_front();
+        }
+        co_await attempt(route, id, link);
+    }
+    co_await courier_->close(link);
+    // Entries that were readied but not taken (stop) are idle again.
+    std::lock_guard lock(mu_);
+    if (workers_[key] == 0) {
+        for (const auto& id : ready_[key]) {
+            auto it = entries_.find(id);
+            if (it != entries_.end() && it->second.in_flight) {
+                it->second.in_flight = false;
+                --in_flight_;
+            }
+        }
+        ready_[key].clear();
+    }
+}
+
+asio::awaitable<void> QueueManager::attempt(const Route& route, const std::string& id,
+                                            std::unique_ptr<Link>& link) {
+    auto msg = rt_.spool->load(id);
+    std::string body;
+    if (!msg || !rt_.spool->read_body(id, body)) {
+        const std::string where = rt_.spool->quarantine(id, "unreadable at delivery");
+        rt_.events->emit(Event("queue.corrupt").set(Field::queue_id, id).set(Field::path, where));
+        std::lock_guard lock(mu_);
+        entries_.erase(id);
+        --in_flight_;
+        co_return;
+    }
+    auto& st = msg->state;
+    st.rcpt_state.resize(msg->envelope.recipients.size(), spool::RcptState::pending);
+    st.rcpt_reply.resize(msg->envelope.recipients.size());
+    std::vector<size_t> rcpts;
+    for (size_t i = 0; i < msg->envelope.recipients.size(); ++i)
+        if (st.rcpt_state[i] == spool::RcptState::pending &&
+            route_for(domain_of(msg->envelope.recipients[i].address)) == route)
+            rcpts.push_back(i);
+
+    DeliveryOutcome out;
+    if (!rcpts.empty()) out = co_await courier_->deliver(route, *msg, body, rcpts, link);
+    apply(route, *msg, rcpts, out);
+}
+
+void QueueManager::apply(const Route& route, spool::QueuedMessage& msg, const std::vector<size_t>& rcpts,
+                         const DeliveryOutcome& out) {
+    auto& env = msg.envelope;
+    auto& st = msg.state;
+    std::vector<size_t> delivered, failed, deferred;
+    for (size_t k = 0; k < rcpts.size(); ++k) {
+        const size_t i = rcpts[k];
+        const RcptOutcome o = k < out.rcpts.size() ? out.rcpts[k]
+                                                   : RcptOutcome{RcptResult::transient, out.error};
+        st.rcpt_reply[i] = o.reply;
+        if (o.result == RcptResult::delivered) {
+            st.rcpt_state[i] = spool::RcptState::delivered;
+            delivered.push_back(i);
+        } else if (o.result == RcptResult::permanent) {
+            st.rcpt_state[i] = spool::RcptState::failed;
+            failed.push_back(i);
+        } else {
+            deferred.push_back(i);
+        }
+    }
+    const std::string key = route.key();
+    if (out.connected)
+        status_.record_success(key, out.mx);
+    else if (!rcpts.empty())
+        status_.record_failure(key, out.mx, out.error);
+
+    if (!delivered.empty())
+        rt_.events->emit(Event("delivery.success")
+                             .set(Field::queue_id, env.id)
+                             .set(Field::sender, env.sender)
+                             .set(Field::recipients, addresses(env, delivered))
+                             .set(Field::domain, route.domain)
+                             .set(Field::mx, out.mx)
+                             .set(Field::reply, delivered.empty() ? std::string() : st.rcpt_reply[delivered[0]]));
+    if (!failed.empty()) {
+        rt_.events->emit(Event("delivery.bounced")
+                             .set(Field::queue_id, env.id)
+                             .set(Field::sender, env.sender)
+                             .set(Field::recipients, addresses(env, failed))
+                             .set(Field::domain, route.domain)
+                             .set(Field::mx, out.mx)
+                             .set(Field::reason, st.rcpt_reply[failed[0]]));
+        bounce(msg, failed, false);
+    }
+    if (!deferred.empty()) {
+        st.last_error = st.rcpt_reply[deferred[0]];
+        rt_.events->emit(Event("delivery.deferred")
+                             .set(Field::queue_id, env.id)
+                             .set(Field::sender, env.sender)
+                             .set(Field::recipients, addresses(env, deferred))
+                             .set(Field::domain, route.domain)
+                             .set(Field::mx, out.mx)
+                             .set(Field::reason, st.last_error)
+                             .set(Field::attempts, st.attempts + 1));
+    }
+    finish_or_reschedule(msg, !deferred.empty());
+}
+
+// Decides what happens next to a message after an attempt: removed when
+// no recipient is pending; else retried later, bounced at max_lifetime,
+// with one delay warning after delay_warning.
+void QueueManager::finish_or_reschedule(spool::QueuedMessage& msg, bool had_deferral) {
+    auto& env = msg.envelope;
+    auto& st = msg.state;
+    const auto snap = rt_.snapshot();
+    const auto& qc = snap->config->queue;
+    const int64_t now = unix_now();
+
+    std::set<std::string> pending_domains;
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < env.recipients.size(); ++i)
+        if (st.rcpt_state[i] == spool::RcptState::pending) {
+            pending.push_back(i);
+            pending_domains.insert(domain_of(env.recipients[i].address));
+        }
+
+    if (!pending.empty() && had_deferral && now - env.arrival >= qc.max_lifetime.count()) {
+        // Expired: the pending recipients fail now (RFC 5321 §4.5.4.1).
+        for (size_t i : pending) {
+            st.rcpt_state[i] = spool::RcptState::failed;
+            if (st.rcpt_reply[i].empty()) st.rcpt_reply[i] = st.last_error;
+            st.rcpt_reply[i] = "delivery time expired; last error: " + st.rcpt_reply[i];
+        }
+        rt_.events->emit(Event("delivery.bounced")
+                             .set(Field::queue_id, env.id)
+                             .set(Field::sender, env.sender)
+                             .set(Field::recipients, addresses(env, pending))
+                             .set(Field::reason, "queue.max_lifetime reached: " + st.last_error));
+        bounce(msg, pending, false);
+        pending.clear();
+        pending_domains.clear();
+    }
+
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    auto it = entries_.find(env.id);
+    if (pending.empty()) {
+        rt_.spool->remove(env.id);
+        if (it != entries_.end()) entries_.erase(it);
+        return;
+    }
+    if (had_deferral) {
+        ++st.attempts;
+        st.next_attempt = now + retry_delay(qc, st.attempts).count();
+        if (!st.delay_warned && now - env.arrival >= qc.delay_warning.count()) {
+            st.delay_warned = true;
+            bounce(msg, pending, true);
+        }
+    } else {
+        st.next_attempt = now;  // other routes of this message are due at once
+    }
+    rt_.spool->update(env.id, st);
+    if (it != entries_.end()) {
+        it->second.in_flight = false;
+        it->second.domains = pending_domains;
+        it->second.next_attempt = SysClock::time_point(std::chrono::seconds(st.next_attempt));
+    }
+    if (!had_deferral) dispatch_due();
+    else wake();
+}
+
+void QueueManager::bounce(const spool::QueuedMessage& msg, const std::vector<size_t>& rcpts, bool delay_only) {
+    const auto snap = rt_.snapshot();
+    auto id = queue_bounce(*rt_.spool, *snap->config, msg, rcpts, delay_only, *rt_.events);
+    if (id) {
+        // enqueue() takes mu_; bounce() may be called with it held.
+        asio::post(strand_, [this, nid = *id] { enqueue(nid); });
+    }
+}
+
+}  // namespace mxgate::queue

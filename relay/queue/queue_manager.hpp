@@ -1,0 +1,98 @@
+// relay/queue/queue_manager.hpp — schedules deliveries of spooled mail.
+//
+// Like Postfix's qmgr: the spool is the truth, this class is an index of
+// it in memory. It loads queue/ at start (a message that fails to parse is
+// quarantined with a `queue.corrupt` event, never a crash loop), is told of
+// each newly committed message, groups pending recipients by Route (owner
+// domain → downstream, other domains → their MX), and runs up to
+// kWorkersPerRoute workers per route, each keeping one connection open
+// while its route has ready messages.
+//
+// After an attempt: delivered recipients are recorded, permanent failures
+// bounce (RFC 3464 DSN to the envelope sender, never to <>), transient ones
+// retry per queue.retry (then every last interval) until max_lifetime,
+// when they bounce too; a delay warning goes out once after delay_warning.
+// The delivery state is written durably after every attempt, so a crash
+// repeats at most the delivery that was in flight.
+//
+// Thread safety: public methods may be called from any thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "relay/queue/courier.hpp"
+#include "relay/queue/downstream_status.hpp"
+#include "relay/server/runtime.hpp"
+
+namespace mxgate::queue {
+
+// Retry delay after the given number of failed attempts (1-based):
+// queue.retry[n-1], then the last interval forever (SPEC §3).
+std::chrono::seconds retry_delay(const conf::QueueConfig& q, int failed_attempts);
+
+class QueueManager {
+public:
+    static constexpr int kWorkersPerRoute = 8;
+
+    // courier = nullptr uses the SMTP/LMTP courier (relay/queue/smtp_courier).
+    explicit QueueManager(server::Runtime& rt, std::shared_ptr<Courier> courier = nullptr);
+    ~QueueManager();
+
+    void start();              // loads the spool and starts the scheduler
+    void stop();               // stops starting new deliveries (drain)
+    bool busy() const;         // deliveries in flight
+    size_t queued_count() const;
+
+    void enqueue(const std::string& id);        // a message was just committed
+    void flush_all();                            // retry everything now
+    size_t flush_domain(const std::string& domain);  // ETRN: owner domain or recipient domain
+    bool flush_id(const std::string& id);
+
+    DownstreamStatus& status() { return status_; }
+
+private:
+    struct Entry {
+        std::string id;
+        std::chrono::system_clock::time_point next_attempt;
+        int64_t arrival = 0;
+        bool in_flight = false;
+        std::set<std::string> domains;  // recipient domains still pending
+    };
+
+    boost::asio::awaitable<void> scheduler();
+    boost::asio::awaitable<void> worker(Route route);
+    boost::asio::awaitable<void> attempt(const Route& route, const std::string& id, std::unique_ptr<Link>& link);
+    void apply(const Route& route, spool::QueuedMessage& msg, const std::vector<size_t>& rcpts,
+               const DeliveryOutcome& out);
+    void finish_or_reschedule(spool::QueuedMessage& msg, bool route_down);
+    void bounce(const spool::QueuedMessage& msg, const std::vector<size_t>& failed, bool delay_only);
+    Route route_for(const std::string& rcpt_domain) const;
+    void load_one(const std::string& id);
+    void dispatch_due();  // caller holds mu_
+    void wake();
+
+    server::Runtime& rt_;
+    std::shared_ptr<Courier> courier_;
+    DownstreamStatus status_;
+    boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+    boost::asio::steady_timer wake_timer_;
+
+    mutable std::mutex mu_;
+    std::map<std::string, Entry> entries_;
+    std::map<std::string, std::deque<std::string>> ready_;  // route key -> ids
+    std::map<std::string, Route> routes_;
+    std::map<std::string, int> workers_;                    // route key -> count
+    int in_flight_ = 0;
+    bool stopped_ = false;
+};
+
+}  // namespace mxgate::queue

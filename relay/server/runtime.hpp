@@ -1,0 +1,75 @@
+// relay/server/runtime.hpp — the process-wide services of `mxgate serve`,
+// passed explicitly to listeners, sessions and the queue (no globals).
+//
+// Snapshot is what one configuration load produces: the immutable Config
+// and the TLS contexts built from it. SIGHUP builds a new Snapshot and swaps
+// it in; a session keeps the snapshot it started with (STYLE §2).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <mutex>
+
+#include "conf/config.hpp"
+#include "relay/core/event_sink.hpp"
+#include "relay/core/resolver.hpp"
+#include "relay/server/connection_limits.hpp"
+#include "relay/server/metrics.hpp"
+#include "relay/spool/spool.hpp"
+#include "tlspolicy/tlspolicy.hpp"
+
+namespace mxgate::queue {
+class QueueManager;
+}
+
+namespace mxgate::server {
+
+struct Snapshot {
+    std::shared_ptr<const conf::Config> config;
+    tlspolicy::ContextPtr server_tls;  // inbound STARTTLS / implicit TLS; null if none
+    tlspolicy::ContextPtr client_tls;  // delivery to downstream and MX hosts
+};
+
+// Builds TLS contexts for a config (creating the self-signed development
+// certificate when asked). Returns null and fills errors on failure.
+std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const conf::Config> cfg,
+                                               std::vector<std::string>& errors);
+
+class Runtime {
+public:
+    Runtime(boost::asio::io_context& io, std::shared_ptr<core::EventSink> events,
+            std::shared_ptr<spool::Spool> spool, std::shared_ptr<core::Resolver> resolver,
+            std::shared_ptr<const Snapshot> snap)
+        : io(io), events(std::move(events)), spool(std::move(spool)),
+          resolver(std::move(resolver)), snap_(std::move(snap)) {}
+
+    boost::asio::io_context& io;
+    std::shared_ptr<core::EventSink> events;
+    std::shared_ptr<spool::Spool> spool;
+    std::shared_ptr<core::Resolver> resolver;
+    ConnectionLimits connections;
+    Metrics metrics;
+    queue::QueueManager* queue = nullptr;
+    std::atomic<bool> draining{false};
+    std::atomic<uint64_t> next_session{1};
+    // Blocking work (fsync of spool commits): many threads, because
+    // concurrent fsyncs let the filesystem journal commit them together.
+    boost::asio::thread_pool blocking{16};
+
+    std::shared_ptr<const Snapshot> snapshot() const {
+        std::lock_guard lock(mu_);
+        return snap_;
+    }
+    void replace(std::shared_ptr<const Snapshot> s) {
+        std::lock_guard lock(mu_);
+        snap_ = std::move(s);
+    }
+
+private:
+    mutable std::mutex mu_;
+    std::shared_ptr<const Snapshot> snap_;
+};
+
+}  // namespace mxgate::server

@@ -1,0 +1,222 @@
+// The SMTP server session: DATA and BDAT (RFC 5321 §4.1.1.4, RFC 3030).
+//
+// Message bytes stream from the socket through the pure DataReader
+// (unstuffing, smuggling and limit checks) into a spool Writer. At the end
+// the report decides: a malformed message (bare CR/LF, NUL, over-long line)
+// gets 550 5.6.0, an oversized one 552 5.3.4, a loop 554 5.4.6 — and is not
+// accepted. Otherwise the writer commits durably (fsync of file and
+// directory, off the I/O threads) and only then the session answers 250.
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <ctime>
+
+#include "relay/core/offload.hpp"
+#include "relay/queue/queue_manager.hpp"
+#include "relay/server/received_header.hpp"
+#include "relay/server/session_impl.hpp"
+#include "relay/smtp/replies.hpp"
+
+namespace mxgate::server {
+
+namespace asio = boost::asio;
+namespace replies = smtp::replies;
+using core::Event;
+using core::Field;
+
+namespace {
+
+// Message bytes are handed to the spool writer in pieces of about this size.
+constexpr size_t kSpoolChunk = 64 * 1024;
+// Upper bound of unparsed input held while receiving data.
+constexpr size_t kMaxDataBuffer = 1 << 20;
+
+std::string protocol_name(bool esmtp, bool tls) {
+    if (!esmtp) return tls ? "SMTPS" : "SMTP";
+    return tls ? "ESMTPS" : "ESMTP";
+}
+
+}  // namespace
+
+bool Session::begin_message() {
+    tx_.writer = rt_.spool->begin();
+    return tx_.writer != nullptr;
+}
+
+void Session::spool_write(std::string& chunk) {
+    if (chunk.empty()) return;
+    if (tx_.writer && !tx_.writer->write(chunk)) {
+        // Remember the failure; the end of data answers 451 4.3.0.
+        tx_.writer->abort();
+        tx_.writer.reset();
+    }
+    chunk.clear();
+}
+
+asio::awaitable<void> Session::on_data() {
+    if (!tx_.active) {
+        reply(replies::need_mail());
+        co_return;
+    }
+    if (tx_.bdat_used) {
+        reply(replies::bdat_data_mixed());
+        co_return;
+    }
+    if (tx_.rcpts.empty()) {
+        reply(replies::no_valid_recipients());
+        co_return;
+    }
+    if (!begin_message()) {
+        reply(replies::local_error());
+        co_return;
+    }
+    reply(replies::start_data());
+    if (!co_await flush()) co_return;
+
+    smtp::DataReader reader(smtp::DataReader::Mode::data, static_cast<size_t>(cfg_.limits.line_length),
+                            cfg_.limits.message_size);
+    std::string chunk;
+    for (;;) {
+        const auto res = reader.feed(stream_.buffered(), chunk);
+        stream_.consume(res.consumed);
+        if (chunk.size() >= kSpoolChunk) spool_write(chunk);
+        if (res.done) break;
+        const auto ec = co_await stream_.fill(cfg_.limits.timeouts.data_block, kMaxDataBuffer);
+        if (ec) {
+            reset_transaction();
+            if (ec == asio::error::timed_out) {
+                reply(replies::timeout());
+                rt_.events->emit(event("session.timeout").set(Field::helo, helo_));
+            }
+            quit_ = true;
+            co_return;
+        }
+    }
+    spool_write(chunk);
+    co_await end_of_message(reader.report());
+}
+
+asio::awaitable<void> Session::on_bdat(const smtp::Command& c) {
+    const auto& a = std::get<smtp::BdatArgs>(c.args);
+    // RFC 3030 §2: the chunk is always read, even when it will be refused,
+    // or its bytes would be taken for commands.
+    const bool usable = tx_.active && !tx_.rcpts.empty();
+    if (usable && !tx_.bdat_used) {
+        tx_.bdat_used = true;
+        if (!begin_message()) {
+            reply(replies::local_error());
+            quit_ = true;
+            co_return;
+        }
+        tx_.bdat.emplace(smtp::DataReader::Mode::bdat, static_cast<size_t>(cfg_.limits.line_length),
+                         cfg_.limits.message_size);
+    }
+    uint64_t left = a.size;
+    std::string chunk;
+    while (left > 0) {
+        auto avail = stream_.buffered();
+        if (avail.empty()) {
+            const auto ec = co_await stream_.fill(cfg_.limits.timeouts.data_block, kMaxDataBuffer);
+            if (ec) {
+                reset_transaction();
+                if (ec == asio::error::timed_out) reply(replies::timeout());
+                quit_ = true;
+                co_return;
+            }
+            continue;
+        }
+        const size_t take = static_cast<size_t>(std::min<uint64_t>(left, avail.size()));
+        if (usable) {
+            tx_.bdat->feed(avail.substr(0, take), chunk);
+            if (chunk.size() >= kSpoolChunk) spool_write(chunk);
+        }
+        stream_.consume(take);
+        left -= take;
+    }
+    if (!usable) {
+        reply(tx_.active ? replies::no_valid_recipients() : replies::need_mail());
+        co_return;
+    }
+    spool_write(chunk);
+    if (!a.last) {
+        reply(replies::bdat_ok(a.size));
+        co_return;
+    }
+    tx_.bdat->finish();
+    const smtp::DataReport report = tx_.bdat->report();
+    co_await end_of_message(report);
+}
+
+asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
+    if (auto verdict = replies::data_verdict(report)) {
+        std::string reason = report.malformed() ? "malformed message data" : report.too_big ? "message too big" : "mail loop";
+        if (report.bare_lf) reason += " (bare LF)";
+        if (report.bare_cr) reason += " (bare CR)";
+        if (report.nul) reason += " (NUL)";
+        if (report.line_too_long) reason += " (line too long)";
+        reject_event(*verdict, reason);
+        reply(*verdict);
+        reset_transaction();
+        co_return;
+    }
+    if (!tx_.writer) {
+        reply(replies::local_error());
+        reset_transaction();
+        co_return;
+    }
+    spool::Envelope env;
+    env.id = tx_.writer->id();
+    env.sender = tx_.sender;
+    env.recipients = tx_.rcpts;
+    env.arrival = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    env.client_ip = stream_.remote_ip();
+    env.helo = helo_;
+    env.listener = listener_.name;
+    env.smtputf8 = tx_.params.smtputf8;
+    env.body_8bit = report.eight_bit_body || report.eight_bit_headers ||
+                    tx_.params.body == smtp::BodyType::eight_bit_mime;
+    env.ret = tx_.params.ret == smtp::RetType::full ? "FULL" : tx_.params.ret == smtp::RetType::hdrs ? "HDRS" : "";
+    if (tx_.params.envid) env.envid = *tx_.params.envid;
+    env.size = report.size;
+
+    ReceivedInfo ri;
+    ri.helo = helo_;
+    ri.client_ip = stream_.remote_ip();
+    ri.by_host = cfg_.hostname;
+    ri.protocol = protocol_name(esmtp_, stream_.tls_active());
+    ri.queue_id = env.id;
+    if (tls_) {
+        ri.tls_version = tls_->version;
+        ri.tls_cipher = tls_->cipher;
+        ri.tls_bits = tls_->bits;
+    }
+    if (env.recipients.size() == 1) ri.for_rcpt = env.recipients[0].address;
+    ri.when = std::time(nullptr);
+    env.prepend = received_header(ri);
+
+    // The durable commit blocks on fsync: run it on the blocking pool.
+    auto writer = std::move(tx_.writer);
+    const bool committed = co_await core::offload(rt_.blocking, [w = writer.get(), env]() { return w->commit(env); });
+    if (!committed) {
+        rt_.events->emit(event("queue.write_failed").set(Field::queue_id, env.id));
+        reply(replies::local_error());
+        reset_transaction();
+        co_return;
+    }
+    ++messages_;
+    reply(replies::queued(env.id));
+    std::vector<std::string> rcpts;
+    for (const auto& r : env.recipients) rcpts.push_back(r.address);
+    rt_.events->emit(event("queue.accepted")
+                         .set(Field::queue_id, env.id)
+                         .set(Field::helo, helo_)
+                         .set(Field::sender, env.sender)
+                         .set(Field::recipients, std::move(rcpts))
+                         .set(Field::size, env.size)
+                         .set(Field::tls, tls_ ? tls_->version : std::string("none")));
+    tx_ = Transaction{};
+    if (rt_.queue) rt_.queue->enqueue(env.id);
+}
+
+}  // namespace mxgate::server

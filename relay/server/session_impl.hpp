@@ -1,0 +1,87 @@
+// relay/server/session_impl.hpp — the Session class behind run_session().
+// Private to relay/server. Files:
+//   session.cpp       the command loop, reply queue, HELO/EHLO, MAIL, RCPT,
+//                     STARTTLS, ETRN and the small commands
+//   session_data.cpp  DATA and BDAT: streaming into the spool, the checks
+//                     at end of data, the durable commit and the 250
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "relay/core/reply.hpp"
+#include "relay/net/smtp_stream.hpp"
+#include "relay/server/runtime.hpp"
+#include "relay/smtp/command.hpp"
+#include "relay/smtp/data_reader.hpp"
+#include "relay/smtp/line_framer.hpp"
+#include "relay/spool/spool.hpp"
+#include "tlspolicy/tlspolicy.hpp"
+
+namespace mxgate::server {
+
+class Session {
+public:
+    Session(Runtime& rt, std::shared_ptr<const Snapshot> snap, const conf::Listener& listener,
+            boost::asio::ip::tcp::socket sock);
+    boost::asio::awaitable<void> run();
+
+private:
+    // One mail transaction (MAIL .. end of data), reset by RSET, EHLO, STARTTLS.
+    struct Transaction {
+        bool active = false;
+        std::string sender;
+        smtp::Params params;
+        std::vector<spool::Recipient> rcpts;
+        std::unique_ptr<spool::Spool::Writer> writer;
+        std::optional<smtp::DataReader> bdat;  // CHUNKING in progress
+        bool bdat_used = false;
+    };
+
+    // --- session.cpp
+    boost::asio::awaitable<bool> start_implicit_tls();
+    boost::asio::awaitable<void> command_loop();
+    boost::asio::awaitable<void> dispatch(const smtp::ParseResult& p);
+    void on_helo(const smtp::Command& c, bool extended);
+    void on_mail(const smtp::Command& c);
+    void on_rcpt(const smtp::Command& c);
+    boost::asio::awaitable<void> on_starttls(const smtp::Command& c);
+    boost::asio::awaitable<void> on_etrn(const smtp::Command& c);
+    void reset_transaction();
+    bool starttls_offered() const;
+
+    // --- session_data.cpp
+    boost::asio::awaitable<void> on_data();
+    boost::asio::awaitable<void> on_bdat(const smtp::Command& c);
+    bool begin_message();
+    // Writes pending output of the reader into the spool writer.
+    void spool_write(std::string& chunk);
+    boost::asio::awaitable<void> end_of_message(const smtp::DataReport& report);
+
+    // --- reply plumbing
+    void reply(const core::Reply& r);
+    void reply(int code, const char* esc, std::string text) { reply(core::Reply(code, esc, std::move(text))); }
+    boost::asio::awaitable<bool> flush();
+    void reject_event(const core::Reply& r, const std::string& reason);
+    core::Event event(const char* name) const;
+
+    Runtime& rt_;
+    std::shared_ptr<const Snapshot> snap_;
+    const conf::Config& cfg_;
+    const conf::Listener& listener_;
+    net::SmtpStream stream_;
+    smtp::LineFramer framer_;
+    std::string id_;
+    std::string out_;
+    std::string helo_;
+    bool esmtp_ = false;
+    bool quit_ = false;
+    int errors_ = 0;
+    int messages_ = 0;
+    std::optional<tlspolicy::SessionInfo> tls_;
+    Transaction tx_;
+};
+
+}  // namespace mxgate::server

@@ -1,0 +1,36 @@
+// Builds a Snapshot: the TLS contexts one configuration load needs.
+#include "relay/server/runtime.hpp"
+
+namespace mxgate::server {
+
+std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const conf::Config> cfg,
+                                               std::vector<std::string>& errors) {
+    auto snap = std::make_shared<Snapshot>();
+    snap->config = cfg;
+    const auto& tls = cfg->tls;
+    bool needs_server_tls = false;
+    for (const auto& l : cfg->listeners)
+        if (l.tls != conf::ListenerTls::none) needs_server_tls = true;
+    if (needs_server_tls) {
+        std::string err;
+        if (tls.generate_self_signed &&
+            !tlspolicy::ensure_self_signed(tls.certificate, tls.key, cfg->hostname, err)) {
+            errors.push_back("tls.self_signed: " + err);
+            return nullptr;
+        }
+        snap->server_tls = tlspolicy::make_server_context(tls.inbound.profile, tls.certificate, tls.key, err);
+        if (!snap->server_tls) {
+            errors.push_back(err);
+            return nullptr;
+        }
+    }
+    std::string err;
+    snap->client_tls = tlspolicy::make_client_context(tls.outbound.profile, tls.ca_file, err);
+    if (!snap->client_tls) {
+        errors.push_back(err);
+        return nullptr;
+    }
+    return snap;
+}
+
+}  // namespace mxgate::server
