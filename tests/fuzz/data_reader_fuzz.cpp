@@ -37,14 +37,14 @@ struct Outcome {
     bool operator==(const Outcome&) const = default;
 };
 
-struct Params {
+struct ReaderParams {
     DataReader::Mode mode;
     size_t line_length;
     uint64_t max_size;
 };
 
 // step: 0 = whole, 1 = byte by byte; otherwise split points from an LCG.
-Outcome run(const Params& p, std::string_view in, size_t step, uint32_t seed) {
+Outcome run(const ReaderParams& p, std::string_view in, size_t step, uint32_t seed) {
     DataReader dr(p.mode, p.line_length, p.max_size);
     Outcome o;
     size_t pos = 0;
@@ -69,7 +69,7 @@ Outcome run(const Params& p, std::string_view in, size_t step, uint32_t seed) {
 }
 
 // Independent reference for the DATA-mode end and unstuffing.
-void check_reference(const Params& p, std::string_view in, const Outcome& o) {
+void check_reference(const ReaderParams& p, std::string_view in, const Outcome& o) {
     const bool data_mode = p.mode == DataReader::Mode::data;
     std::string stream = "\r\n";
     stream.append(in);
@@ -148,7 +148,7 @@ void check_reference(const Params& p, std::string_view in, const Outcome& o) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 4) return 0;
-    Params p;
+    ReaderParams p;
     p.mode = (data[0] & 1) ? DataReader::Mode::bdat : DataReader::Mode::data;
     p.line_length = (data[1] == 255) ? 1000 : 3 + data[1];
     p.max_size = (data[2] == 255) ? (uint64_t{1} << 40) : uint64_t{data[2]} * 3;
