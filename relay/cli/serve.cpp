@@ -9,12 +9,16 @@
 //   6. bind every listener and the metrics endpoint (exit 1 if one fails)
 //   7. handle signals: SIGTERM/SIGINT drain, SIGHUP reloads
 //   8. run the I/O threads until drained
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
 #include <list>
@@ -22,6 +26,7 @@
 
 #include "relay/cli/commands.hpp"
 #include "relay/queue/queue_manager.hpp"
+#include "relay/server/control.hpp"
 #include "relay/server/listener.hpp"
 #include "relay/server/runtime.hpp"
 
@@ -42,6 +47,7 @@ struct Daemon {
     std::unique_ptr<queue::QueueManager> queue;
     std::list<std::pair<std::string, asio::ip::tcp::acceptor>> acceptors;
     std::optional<asio::ip::tcp::acceptor> metrics_acceptor;
+    std::optional<asio::local::stream_protocol::acceptor> control_acceptor;
     std::string config_path;
 };
 
@@ -75,6 +81,7 @@ asio::awaitable<void> drain(Daemon& d) {
     boost::system::error_code ec;
     for (auto& [name, acc] : d.acceptors) acc.close(ec);
     if (d.metrics_acceptor) d.metrics_acceptor->close(ec);
+    if (d.control_acceptor) d.control_acceptor->close(ec);
     d.queue->stop();
     asio::steady_timer t(d.io);
     const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
@@ -151,6 +158,14 @@ int cmd_serve(const std::vector<std::string>& args) {
         return 1;
     }
 
+    // One daemon per spool: a second one would deliver the same messages.
+    const std::string lock_path = cfg->spool + "/lock";
+    const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        std::cerr << "mxgate: spool " << cfg->spool << " is in use by another mxgate serve\n";
+        return 1;
+    }
+
     // 5. resolver, runtime, queue
     auto resolver = core::make_unbound_resolver(d.io.get_executor(), cfg->dns);
     d.rt = std::make_unique<server::Runtime>(d.io, d.events, spool, resolver, snap);
@@ -166,6 +181,7 @@ int cmd_serve(const std::vector<std::string>& args) {
             d.acceptors.emplace_back(l.name, server::bind_listener(d.io, l.address, "listener " + l.name));
         if (cfg->metrics.address)
             d.metrics_acceptor.emplace(server::bind_listener(d.io, *cfg->metrics.address, "metrics"));
+        d.control_acceptor.emplace(server::bind_control(d.io, server::control_socket_path(*cfg)));
     } catch (const std::exception& e) {
         std::cerr << "mxgate: " << e.what() << "\n";
         return 1;
@@ -174,6 +190,7 @@ int cmd_serve(const std::vector<std::string>& args) {
         asio::co_spawn(d.io, server::accept_loop(*d.rt, name, acc), asio::detached);
     if (d.metrics_acceptor)
         asio::co_spawn(d.io, server::serve_metrics(*d.metrics_acceptor, d.rt->metrics), asio::detached);
+    asio::co_spawn(d.io, server::serve_control(*d.rt, *d.control_acceptor), asio::detached);
     d.queue->start();
 
     // 7. signals

@@ -14,9 +14,11 @@ namespace mxgate::core {
 template <class F>
 boost::asio::awaitable<std::invoke_result_t<F>> offload(boost::asio::thread_pool& pool, F f) {
     using R = std::invoke_result_t<F>;
-    co_return co_await boost::asio::co_spawn(
-        pool, [f = std::move(f)]() mutable -> boost::asio::awaitable<R> { co_return f(); },
-        boost::asio::use_awaitable);
+    // XXX GCC 12 destroys non-trivial temporaries of a co_await
+    // full-expression twice; every operand is a named local instead.
+    auto job = [f = std::move(f)]() mutable -> boost::asio::awaitable<R> { co_return f(); };
+    auto op = boost::asio::co_spawn(pool, std::move(job), boost::asio::use_awaitable);
+    co_return co_await std::move(op);
 }
 
 }  // namespace mxgate::core

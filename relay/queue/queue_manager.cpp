@@ -125,6 +125,68 @@ bool QueueManager::flush_id(const std::string& id) {
     return true;
 }
 
+bool QueueManager::delete_message(const std::string& id, std::string& error) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(id);
+    if (it != entries_.end() && it->second.in_flight) {
+        error = "message " + id + " is being delivered; try again";
+        return false;
+    }
+    if (!rt_.spool->remove(id)) {
+        error = "no message " + id;
+        return false;
+    }
+    if (it != entries_.end()) entries_.erase(it);
+    rt_.events->emit(Event("queue.deleted").set(Field::queue_id, id));
+    return true;
+}
+
+bool QueueManager::bounce_message(const std::string& id, std::string& error) {
+    {
+        std::lock_guard lock(mu_);
+        auto it = entries_.find(id);
+        if (it != entries_.end() && it->second.in_flight) {
+            error = "message " + id + " is being delivered; try again";
+            return false;
+        }
+    }
+    auto msg = rt_.spool->load(id);
+    if (!msg) {
+        error = "no message " + id;
+        return false;
+    }
+    auto& st = msg->state;
+    st.rcpt_state.resize(msg->envelope.recipients.size(), spool::RcptState::pending);
+    st.rcpt_reply.resize(msg->envelope.recipients.size());
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < st.rcpt_state.size(); ++i)
+        if (st.rcpt_state[i] == spool::RcptState::pending) {
+            pending.push_back(i);
+            st.rcpt_reply[i] = "message bounced by the administrator" +
+                               (st.rcpt_reply[i].empty() ? std::string() : "; last error: " + st.rcpt_reply[i]);
+        }
+    rt_.events->emit(Event("delivery.bounced")
+                         .set(Field::queue_id, id)
+                         .set(Field::sender, msg->envelope.sender)
+                         .set(Field::recipients, addresses(msg->envelope, pending))
+                         .set(Field::reason, "bounced by the administrator"));
+    bounce(*msg, pending, false);
+    rt_.spool->remove(id);
+    std::lock_guard lock(mu_);
+    entries_.erase(id);
+    return true;
+}
+
+bool QueueManager::release_message(const std::string& id, std::string& error) {
+    if (!rt_.spool->release(id)) {
+        error = "message " + id + " is not held";
+        return false;
+    }
+    rt_.events->emit(Event("queue.released").set(Field::queue_id, id));
+    enqueue(id);
+    return true;
+}
+
 void QueueManager::wake() {
     asio::post(strand_, [this] { wake_timer_.cancel(); });
 }

@@ -56,6 +56,11 @@ public:
     void flush_all();                            // retry everything now
     size_t flush_domain(const std::string& domain);  // ETRN: owner domain or recipient domain
     bool flush_id(const std::string& id);
+    // Administrative actions (mxgate queue ...). false + error text when the
+    // message is unknown or being delivered right now.
+    bool delete_message(const std::string& id, std::string& error);
+    bool bounce_message(const std::string& id, std::string& error);
+    bool release_message(const std::string& id, std::string& error);
 
     DownstreamStatus& status() { return status_; }
 

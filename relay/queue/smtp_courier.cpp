@@ -92,7 +92,8 @@ private:
     asio::awaitable<DeliveryOutcome> via_mx(const server::Snapshot& snap, const Route& route,
                                             const spool::QueuedMessage& msg, const std::string& body,
                                             const std::vector<size_t>& rcpts, ClientLink& cl) {
-        auto mx = co_await core::lookup_mx(*rt_.resolver, route.domain);
+        auto lookup = core::lookup_mx(*rt_.resolver, route.domain);  // named: GCC 12 co_await temporaries
+        auto mx = co_await std::move(lookup);
         std::vector<std::string> hosts;
         if (mx.status == core::DnsStatus::temp_fail)
             co_return local_failure(rcpts, "MX lookup for " + route.domain + " failed: " + mx.error);

@@ -333,7 +333,8 @@ asio::awaitable<void> Session::on_etrn(const smtp::Command& c) {
     } else {
         // The home box's name is resolved now: its address may have changed.
         for (auto lookup : {&core::lookup_a, &core::lookup_aaaa}) {
-            const auto r = co_await lookup(*rt_.resolver, host);
+            auto op = lookup(*rt_.resolver, host);  // named: GCC 12 co_await temporaries
+            const auto r = co_await std::move(op);
             for (const auto& ip : r.records)
                 if (ip == stream_.remote_ip()) allowed = true;
         }

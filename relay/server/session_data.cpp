@@ -197,7 +197,10 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
 
     // The durable commit blocks on fsync: run it on the blocking pool.
     auto writer = std::move(tx_.writer);
-    const bool committed = co_await core::offload(rt_.blocking, [w = writer.get(), env]() { return w->commit(env); });
+    // (named locals: see the GCC 12 note in relay/core/offload.hpp)
+    auto commit_job = [w = writer.get(), &env]() { return w->commit(env); };
+    auto commit_op = core::offload(rt_.blocking, std::move(commit_job));
+    const bool committed = co_await std::move(commit_op);
     if (!committed) {
         rt_.events->emit(event("queue.write_failed").set(Field::queue_id, env.id));
         reply(replies::local_error());

@@ -94,7 +94,7 @@ void repair_spool(FileSpool::Dirs& d) {
     repair_states(d.hold.get(), d.queue.get());
 }
 
-std::shared_ptr<Spool> open_file_spool(const std::string& dir) {
+std::shared_ptr<Spool> open_file_spool(const std::string& dir, bool repair) {
     if (dir.empty()) throw std::runtime_error("spool: no directory configured");
     FileSpool::Dirs d;
     d.root = dir;
@@ -107,7 +107,9 @@ std::shared_ptr<Spool> open_file_spool(const std::string& dir) {
     d.corrupt = open_dir(root, "corrupt", d.root);
     open_dir(root, "state", d.root);  // other modules' small stores
     if (!io::fsync_fd(root)) fail(d.root, "cannot fsync");
-    repair_spool(d);
+    // Only the daemon repairs: a tool (mxgate queue) running beside it must
+    // not delete the messages the daemon is receiving into incoming/.
+    if (repair) repair_spool(d);
     return std::make_shared<FileSpool>(std::move(d));
 }
 

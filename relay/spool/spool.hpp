@@ -113,9 +113,11 @@ public:
     virtual std::string quarantine(const std::string& id, const std::string& why) = 0;
 };
 
-// Creates the directories (0700) if needed and removes stale incoming/ files.
+// Creates the directories (0700) if needed and, with repair (the daemon at
+// start), removes stale incoming/ files and finishes interrupted moves.
+// Tools that run beside the daemon (mxgate queue, status) pass false.
 // Throws std::runtime_error with a clear message when the spool is unusable.
-std::shared_ptr<Spool> open_file_spool(const std::string& dir);
+std::shared_ptr<Spool> open_file_spool(const std::string& dir, bool repair = true);
 std::shared_ptr<Spool> make_memory_spool();
 
 // A new queue id: sortable by time, unique within the spool.

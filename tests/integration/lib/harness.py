@@ -40,9 +40,11 @@ def require(binary):
     return path
 
 
-def wait_port(host, port, timeout=10.0):
+def wait_port(host, port, timeout=10.0, proc=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {host}:{port}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return True
@@ -75,8 +77,8 @@ class Mxgate:
         self.proc = subprocess.Popen(cmd, stdout=self._stderr, stderr=self._stderr, cwd=self.dir)
         for host, port in wait_for or []:
             try:
-                wait_port(host, port)
-            except TimeoutError:
+                wait_port(host, port, proc=self.proc)
+            except (TimeoutError, RuntimeError):
                 self.dump()
                 raise
         return self

@@ -1,0 +1,65 @@
+#include "relay/queue/bounce.hpp"
+
+#include <chrono>
+
+#include "relay/spool/dsn.hpp"
+
+namespace mxgate::queue {
+
+using core::Event;
+using core::Field;
+
+std::optional<std::string> queue_bounce(spool::Spool& spool, const conf::Config& cfg,
+                                        const spool::QueuedMessage& msg, const std::vector<size_t>& rcpts,
+                                        bool delay_only, core::EventSink& events) {
+    const auto& env = msg.envelope;
+    if (!spool::should_bounce(env) || rcpts.empty()) return std::nullopt;
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+
+    spool::DsnRequest req;
+    req.kind = delay_only ? spool::DsnKind::delay : spool::DsnKind::failure;
+    req.reporting_mta = cfg.hostname;
+    req.now = now;
+    if (delay_only) req.retry_until = env.arrival + cfg.queue.max_lifetime.count();
+    for (size_t i : rcpts) {
+        spool::DsnRecipient r;
+        r.address = env.recipients[i].address;
+        r.orcpt = env.recipients[i].orcpt;
+        if (i < msg.state.rcpt_reply.size()) r.reply = msg.state.rcpt_reply[i];
+        r.last_attempt = now;
+        req.recipients.push_back(std::move(r));
+    }
+    std::string original = env.prepend;
+    std::string body;
+    if (spool.read_body(env.id, body)) original += body;
+    req.original = original;
+    const spool::Dsn dsn = spool::make_dsn(env, req);
+
+    auto w = spool.begin();
+    if (!w || !w->write(dsn.message)) {
+        events.emit(Event("queue.write_failed").set(Field::queue_id, env.id).set(Field::reason, "bounce"));
+        return std::nullopt;
+    }
+    spool::Envelope b;
+    b.id = w->id();
+    b.sender = "";  // RFC 3464 §2: DSNs come from the null reverse-path
+    b.recipients.push_back(spool::Recipient{env.sender, "", spool::RcptState::pending, ""});
+    b.arrival = now;
+    b.helo = cfg.hostname;
+    b.listener = "bounce";
+    b.body_8bit = dsn.body_8bit;
+    b.smtputf8 = dsn.smtputf8;
+    b.size = dsn.message.size();
+    if (!w->commit(b)) {
+        events.emit(Event("queue.write_failed").set(Field::queue_id, env.id).set(Field::reason, "bounce"));
+        return std::nullopt;
+    }
+    events.emit(Event(delay_only ? "queue.delay_notice" : "queue.bounce_queued")
+                    .set(Field::queue_id, b.id)
+                    .set(Field::id, env.id)
+                    .set(Field::recipients, std::vector<std::string>{env.sender}));
+    return b.id;
+}
+
+}  // namespace mxgate::queue
