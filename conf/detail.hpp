@@ -31,6 +31,15 @@ namespace mxgate::conf::detail {
 
 // ---- diagnostics.cpp ------------------------------------------------------
 
+// One value in the file: its dotted path ("listeners[1].role"), the value
+// node and, for map entries, the key node (unknown keys point at the key).
+struct Entry {
+    std::string path;
+    YAML::Node value;
+    YAML::Node key;  // undefined for list elements
+};
+
+
 class Errors {
 public:
     explicit Errors(std::string file) : file_(std::move(file)) {}
@@ -39,6 +48,10 @@ public:
     Mark mark(const YAML::Node& n) const;
     Mark mark(const YAML::Mark& m) const;
     void at(const YAML::Node& n, std::string message) { at(mark(n), std::move(message)); }
+    // Position of an entry's value; for an empty value (`key:`), of its key,
+    // since yaml-cpp places an empty value at the next token.
+    Mark mark(const Entry& e) const;
+    void at(const Entry& e, std::string message) { at(mark(e), std::move(message)); }
     void at(const Mark& m, std::string message) { list_.push_back({m, std::move(message)}); }
     bool empty() const { return list_.empty(); }
     std::vector<Diagnostic> take() { return std::move(list_); }
@@ -54,14 +67,6 @@ std::string closest(std::string_view word, const std::vector<std::string_view>& 
 std::string clip(std::string_view value);
 
 // ---- nodes.cpp ------------------------------------------------------------
-
-// One value in the file: its dotted path ("listeners[1].role"), the value
-// node and, for map entries, the key node (unknown keys point at the key).
-struct Entry {
-    std::string path;
-    YAML::Node value;
-    YAML::Node key;  // undefined for list elements
-};
 
 // A YAML map checked against the keys its schema knows. A null value counts
 // as an empty map. Reports: not a map, non-string keys, duplicate keys and
@@ -206,6 +211,9 @@ struct Ctx {
     // the cross-check that runs after every section is read.
     Mark certificate_at;
     Mark key_at;
+    // tls.self_signed was written but is not a boolean: its error suffices;
+    // guessing false would add "no such file" errors for the same mistake.
+    bool self_signed_unknown = false;
 };
 
 // A regular file exists at `path` (stat(2); nothing is opened).

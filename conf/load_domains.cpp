@@ -14,7 +14,7 @@ void load_recipients(Ctx& c, const Entry& e, Domain& d, bool name_ok) {
         if (!s.valid()) return;
         const Entry* f = s.find("file");
         if (f == nullptr) {
-            c.err.at(e.value, e.path + ".file: required (or write the recipients as a list)");
+            c.err.at(e, e.path + ".file: required (or write the recipients as a list)");
             return;
         }
         const std::optional<std::string> path = as_string(c.err, *f);
@@ -30,9 +30,9 @@ void load_recipients(Ctx& c, const Entry& e, Domain& d, bool name_ok) {
         if (!v) continue;
         const std::string addr = lower(*v);
         if (const std::string problem = address_problem(addr, true); !problem.empty())
-            c.err.at(item.value, item.path + ": invalid recipient " + clip(*v) + ": " + problem);
+            c.err.at(item, item.path + ": invalid recipient " + clip(*v) + ": " + problem);
         else if (name_ok && address_domain(addr) != d.name)
-            c.err.at(item.value, item.path + ": recipient " + clip(*v) + " is not in domain " + d.name);
+            c.err.at(item, item.path + ": recipient " + clip(*v) + " is not in domain " + d.name);
         else
             d.recipients.push_back(addr);
     }
@@ -47,21 +47,21 @@ std::optional<DownstreamAuth> load_downstream_auth(Ctx& c, const Entry& e) {
         if (std::optional<std::string> v = as_string(c.err, *u)) auth.username = *v;
         else ok = false;
     } else {
-        c.err.at(e.value, e.path + ".username: required");
+        c.err.at(e, e.path + ".username: required");
         ok = false;
     }
     if (const Entry* p = s.find("password_file")) {
         if (std::optional<std::string> v = as_string(c.err, *p)) {
             auth.password_file = *v;
             if (!regular_file(*v)) {
-                c.err.at(p->value, p->path + ": no such file " + clip(*v));
+                c.err.at(*p, p->path + ": no such file " + clip(*v));
                 ok = false;
             }
         } else {
             ok = false;
         }
     } else {
-        c.err.at(e.value, e.path + ".password_file: required");
+        c.err.at(e, e.path + ".password_file: required");
         ok = false;
     }
     if (!ok) return std::nullopt;
@@ -81,11 +81,11 @@ void load_downstream(Ctx& c, const Entry& e, Downstream& ds) {
             if (std::optional<HostPort> hp = parse_host_port(text))
                 ds.address = *hp;
             else
-                c.err.at(a->value, a->path + ": invalid address " + clip(*v) +
+                c.err.at(*a, a->path + ": invalid address " + clip(*v) +
                                        " (expected host:port or lmtp://host:port, e.g. home.example.org:25)");
         }
     } else {
-        c.err.at(e.value, e.path + ".address: required");
+        c.err.at(e, e.path + ".address: required");
     }
     const Entry* tls = read_into(s, "tls", ds.tls, [&](const Entry& v) {
         return as_enum<DownstreamTls>(c.err, v, {{"verify", DownstreamTls::verify},
@@ -104,7 +104,7 @@ void load_downstream(Ctx& c, const Entry& e, Downstream& ds) {
                     pins_ok = false;
                 } else if (!valid_pin(*v)) {
                     pins_ok = false;
-                    c.err.at(item.value, item.path + ": invalid pin " + clip(*v) +
+                    c.err.at(item, item.path + ": invalid pin " + clip(*v) +
                                              " (expected sha256: and the 44-character base64 SHA-256 of the "
                                              "SubjectPublicKeyInfo)");
                 } else {
@@ -116,10 +116,10 @@ void load_downstream(Ctx& c, const Entry& e, Downstream& ds) {
         }
     }
     if (ds.tls == DownstreamTls::pin && ds.pin.empty() && pins_ok)
-        c.err.at(tls->value, tls->path + ": pin needs at least one entry in " + s.path() + ".pin");
+        c.err.at(*tls, tls->path + ": pin needs at least one entry in " + s.path() + ".pin");
     // Pins under another level would be silently unused: refuse them.
     if (ds.tls != DownstreamTls::pin && !ds.pin.empty())
-        c.err.at(pin->value, pin->path + ": pins are only used with tls: pin");
+        c.err.at(*pin, pin->path + ": pins are only used with tls: pin");
     if (const Entry* a = s.find("auth"); a != nullptr && !is_null(*a)) {
         ds.auth = load_downstream_auth(c, *a);
         // The client never sends a password without TLS; with tls: none it
@@ -137,14 +137,14 @@ std::optional<DkimSign> load_dkim(Ctx& c, const Entry& e) {
         if (std::optional<std::string> v = as_string(c.err, *sel)) {
             // RFC 6376 §3.1: a selector is one or more DNS labels.
             if (const std::string problem = domain_name_problem(*v); !problem.empty())
-                c.err.at(sel->value, sel->path + ": invalid selector " + clip(*v) + ": " + problem);
+                c.err.at(*sel, sel->path + ": invalid selector " + clip(*v) + ": " + problem);
             dkim.selector = lower(*v);
         }
     } else {
-        c.err.at(e.value, e.path + ".selector: required");
+        c.err.at(e, e.path + ".selector: required");
     }
     if (read_into(s, "key", dkim.key, [&](const Entry& v) { return as_string(c.err, v); }) == nullptr)
-        c.err.at(e.value, e.path + ".key: required");
+        c.err.at(e, e.path + ".key: required");
     return dkim;
 }
 
@@ -163,24 +163,24 @@ void load_domains(Ctx& c, const Entry& e) {
             if (std::optional<std::string> v = as_string(c.err, *n)) {
                 d.name = lower(*v);
                 if (const std::string problem = domain_name_problem(d.name); !problem.empty()) {
-                    c.err.at(n->value, n->path + ": " + problem + ": " + clip(*v));
+                    c.err.at(*n, n->path + ": " + problem + ": " + clip(*v));
                 } else if (c.cfg.find_domain(d.name) != nullptr) {
-                    c.err.at(n->value, n->path + ": duplicate domain " + d.name);
+                    c.err.at(*n, n->path + ": duplicate domain " + d.name);
                 } else {
                     name_ok = true;
                 }
             }
         } else {
-            c.err.at(item.value, item.path + ".name: required");
+            c.err.at(item, item.path + ".name: required");
         }
         if (const Entry* r = s.find("recipients"))
             load_recipients(c, *r, d, name_ok);
         else
-            c.err.at(item.value, item.path + ".recipients: required (a list, or file: PATH)");
+            c.err.at(item, item.path + ".recipients: required (a list, or file: PATH)");
         if (const Entry* ds = s.find("downstream"))
             load_downstream(c, *ds, d.downstream);
         else
-            c.err.at(item.value, item.path + ".downstream: required (where mail for " +
+            c.err.at(item, item.path + ".downstream: required (where mail for " +
                                      (name_ok ? d.name : std::string("this domain")) + " is relayed)");
         if (const Entry* k = s.find("dkim"); k != nullptr && !is_null(*k)) {
             d.dkim = load_dkim(c, *k);

@@ -21,7 +21,7 @@ std::optional<LabConfig> load_lab(Ctx& c, const Entry& e) {
                 std::optional<std::string> v = as_string(c.err, item);
                 if (!v) continue;
                 if (!valid_tls_version(*v))
-                    c.err.at(item.value, item.path + ": invalid TLS version " + clip(*v) +
+                    c.err.at(item, item.path + ": invalid TLS version " + clip(*v) +
                                              " (expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)");
                 else
                     lab.protocols.push_back(*v);
@@ -43,7 +43,7 @@ void load_listeners(Ctx& c, const Entry& e) {
     const std::optional<std::vector<Entry>> items = as_list(c.err, e);
     if (!items) return;
     if (items->empty()) {
-        c.err.at(e.value, e.path + ": at least one listener is required");
+        c.err.at(e, e.path + ": at least one listener is required");
         return;
     }
     for (const Entry& item : *items) {
@@ -55,7 +55,7 @@ void load_listeners(Ctx& c, const Entry& e) {
 
         const Entry* name = s.find("name");
         if (name == nullptr) {
-            c.err.at(item.value, item.path + ".name: required");
+            c.err.at(item, item.path + ".name: required");
             ok = false;
         } else if (std::optional<std::string> v = as_string(c.err, *name)) {
             l.name = *v;
@@ -69,7 +69,7 @@ void load_listeners(Ctx& c, const Entry& e) {
         });
         const Entry* address = s.find("address");
         if (address == nullptr) {
-            c.err.at(item.value, item.path + ".address: required");
+            c.err.at(item, item.path + ".address: required");
             ok = false;
         } else if (std::optional<HostPort> hp = as_host_port(c.err, *address)) {
             l.address = *hp;
@@ -99,9 +99,9 @@ void load_listeners(Ctx& c, const Entry& e) {
         // listeners, and two sockets cannot bind one address.
         for (const Listener& other : c.cfg.listeners) {
             if (name != nullptr && !l.name.empty() && other.name == l.name)
-                c.err.at(name->value, name->path + ": duplicate listener name " + clip(l.name));
+                c.err.at(*name, name->path + ": duplicate listener name " + clip(l.name));
             if (address != nullptr && ok && other.address.text() == l.address.text())
-                c.err.at(address->value, address->path + ": address " + l.address.text() +
+                c.err.at(*address, address->path + ": address " + l.address.text() +
                                              " is already used by listener " + clip(other.name));
         }
         c.cfg.listeners.push_back(std::move(l));

@@ -12,7 +12,7 @@ template <class T, class Read>
 void load_user_map(Ctx& c, const Entry& e, std::map<std::string, std::vector<T>>& out, Read read) {
     if (is_null(e)) return;
     if (!e.value.IsMap()) {
-        c.err.at(e.value, e.path + ": expected a map of user name to list");
+        c.err.at(e, e.path + ": expected a map of user name to list");
         return;
     }
     for (auto it = e.value.begin(); it != e.value.end(); ++it) {
@@ -39,7 +39,7 @@ std::optional<std::string> as_sender(Ctx& c, const Entry& e) {
     if (!v) return std::nullopt;
     const std::string addr = lower(*v);
     if (const std::string problem = address_problem(addr, true); !problem.empty()) {
-        c.err.at(e.value, e.path + ": invalid sender " + clip(*v) + ": " + problem);
+        c.err.at(e, e.path + ": invalid sender " + clip(*v) + ": " + problem);
         return std::nullopt;
     }
     return addr;
@@ -51,7 +51,7 @@ void load_sasl(Ctx& c, const Entry& e, AuthConfig& auth) {
     read_into(s, "service", auth.sasl_service, [&](const Entry& v) { return as_string(c.err, v); });
     if (const Entry* m = s.find("mechanisms")) {
         if (std::optional<std::vector<std::string>> mechs = as_string_list(c.err, *m)) {
-            if (mechs->empty()) c.err.at(m->value, m->path + ": at least one mechanism is required");
+            if (mechs->empty()) c.err.at(*m, m->path + ": at least one mechanism is required");
             auth.mechanisms.clear();
             for (const std::string& mech : *mechs) {
                 std::string upper = mech;
@@ -138,7 +138,7 @@ void load_policy(Ctx& c, const Entry& e) {
                 if (!zone) continue;
                 const std::string name = lower(*zone);
                 if (const std::string problem = domain_name_problem(name); !problem.empty())
-                    c.err.at(item.value, item.path + ": " + problem + ": " + clip(*zone));
+                    c.err.at(item, item.path + ": " + problem + ": " + clip(*zone));
                 else
                     p.dnsbl.push_back(name);
             }

@@ -31,7 +31,7 @@ void load_dns(Ctx& c, const Entry& e) {
             const bool literal = hp && (hp->host.find(':') != std::string::npos ||
                                         hp->host.find_first_not_of("0123456789.") == std::string::npos);
             if (!literal)
-                c.err.at(r->value, r->path + ": invalid resolver " + clip(*v) +
+                c.err.at(*r, r->path + ": invalid resolver " + clip(*v) +
                                        " (expected system, or IP:port such as 127.0.0.1:53 or [::1]:53)");
             else
                 dns.resolver = hp;
@@ -75,7 +75,7 @@ void load_limits(Ctx& c, const Entry& e) {
     }
     if (lim.connections_per_ip > lim.connections) {
         if (const Entry* v = s.find("connections_per_ip"))
-            c.err.at(v->value, v->path + ": " + std::to_string(lim.connections_per_ip) +
+            c.err.at(*v, v->path + ": " + std::to_string(lim.connections_per_ip) +
                                    " is more than limits.connections (" + std::to_string(lim.connections) + ")");
     }
 }
@@ -93,7 +93,7 @@ void load_queue(Ctx& c, const Entry& e) {
                 else ok = false;
             }
             if (ok && retry.empty())
-                c.err.at(r->value, r->path + ": at least one interval is required");
+                c.err.at(*r, r->path + ": at least one interval is required");
             else if (ok)
                 q.retry = std::move(retry);
         }

@@ -24,7 +24,7 @@ void load_profile_keys(Ctx& c, const Section& s, TlsProfile& p) {
             if (valid_tls_version(*v))
                 p.min_version = *v;
             else
-                c.err.at(e->value, e->path + ": invalid TLS version " + clip(*v) +
+                c.err.at(*e, e->path + ": invalid TLS version " + clip(*v) +
                                        " (expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)");
         }
     }
@@ -61,7 +61,7 @@ void load_require_tls(Ctx& c, const Entry& e, InboundTls& in) {
         } else if (const std::string name = lower(*v); domain_name_problem(name).empty()) {
             in.require_tls_domains.push_back(name);
         } else {
-            c.err.at(item.value, item.path + ": " + clip(*v) +
+            c.err.at(item, item.path + ": " + clip(*v) +
                                      " is neither a sender domain nor a network (CIDR)");
         }
     }
@@ -111,7 +111,7 @@ void gate_level(Ctx& c, OutboundLevel level, const Entry& e) {
 void load_policies(Ctx& c, const Entry& e, OutboundTls& out) {
     if (is_null(e)) return;
     if (!e.value.IsMap()) {
-        c.err.at(e.value, e.path + ": expected a map of destination domain to policy");
+        c.err.at(e, e.path + ": expected a map of destination domain to policy");
         return;
     }
     for (auto it = e.value.begin(); it != e.value.end(); ++it) {
@@ -142,7 +142,7 @@ void load_policies(Ctx& c, const Entry& e, OutboundTls& out) {
                     // ".example.com" matches any subdomain, not example.com itself.
                     const std::string_view bare = name[0] == '.' ? std::string_view(name).substr(1) : name;
                     if (const std::string problem = domain_name_problem(bare); !problem.empty())
-                        c.err.at(n.value, n.path + ": " + problem + ": " + clip(*v));
+                        c.err.at(n, n.path + ": " + problem + ": " + clip(*v));
                     else
                         p.match.push_back(name);
                 }
@@ -195,10 +195,14 @@ void load_tls(Ctx& c, const Entry& e) {
         c.certificate_at = c.err.mark(v->value);
     if (const Entry* v = read_into(s, "key", tls.key, [&](const Entry& x) { return as_string(c.err, x); }))
         c.key_at = c.err.mark(v->value);
-    read_into(s, "self_signed", tls.generate_self_signed, [&](const Entry& x) { return as_bool(c.err, x); });
+    if (const Entry* v = s.find("self_signed")) {
+        const std::optional<bool> b = as_bool(c.err, *v);
+        tls.generate_self_signed = b.value_or(false);
+        c.self_signed_unknown = !b.has_value();
+    }
     if (const Entry* v = read_into(s, "ca_file", tls.ca_file, [&](const Entry& x) { return as_string(c.err, x); })) {
         if (tls.ca_file != "system" && !regular_file(tls.ca_file))
-            c.err.at(v->value, v->path + ": no such file " + clip(tls.ca_file) + " (or write: system)");
+            c.err.at(*v, v->path + ": no such file " + clip(tls.ca_file) + " (or write: system)");
     }
     if (const Entry* v = s.find("inbound")) load_inbound(c, *v);
     if (const Entry* v = s.find("outbound")) load_outbound(c, *v);

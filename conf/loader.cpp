@@ -4,10 +4,12 @@
 // sections (certificate files, defaults that depend on other keys).
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "conf/conf.hpp"
 #include "conf/detail.hpp"
@@ -26,7 +28,7 @@ namespace {
 // development extension tls.self_signed will create them on first start.
 void check_certificate_files(Ctx& c, const Mark& doc_mark) {
     const Config& cfg = c.cfg;
-    if (cfg.tls.generate_self_signed) return;
+    if (cfg.tls.generate_self_signed || c.self_signed_unknown) return;
     const Listener* needs = nullptr;
     for (const Listener& l : cfg.listeners)
         if (l.tls != ListenerTls::none && needs == nullptr) needs = &l;
@@ -66,7 +68,7 @@ void load_document(Ctx& c, const YAML::Node& doc) {
         if (std::optional<std::string> h = as_string(c.err, *e)) {
             const std::string name = lower(*h);
             if (const std::string problem = domain_name_problem(name); !problem.empty())
-                c.err.at(e->value, "hostname: " + problem + ": " + clip(*h));
+                c.err.at(*e, "hostname: " + problem + ": " + clip(*h));
             else
                 cfg.hostname = name;
         }
@@ -98,7 +100,7 @@ void load_document(Ctx& c, const YAML::Node& doc) {
         const Entry* e = s.find("domains");
         // An mx listener exists only to accept mail for the owner's domains.
         if (e == nullptr || (e->value.IsSequence() && e->value.size() == 0))
-            c.err.at(e != nullptr ? c.err.mark(e->value) : doc_mark,
+            c.err.at(e != nullptr ? c.err.mark(*e) : doc_mark,
                      "domains: at least one domain is required (the domains the mx listener accepts mail for)");
     }
     check_certificate_files(c, doc_mark);
@@ -126,7 +128,7 @@ LoadResult load_text(std::string_view text, const std::string& file_name) {
             // A second document would be silently ignored by a plain Load().
             err.at(docs[1], "the configuration must be one YAML document (found a second '---')");
         }
-        Ctx ctx{err, *cfg, Mark{}, Mark{}};
+        Ctx ctx{err, *cfg, Mark{}, Mark{}, false};
         load_document(ctx, docs.empty() ? YAML::Node() : docs.front());
     } catch (const YAML::ParserException& e) {
         err.at(err.mark(e.mark), "YAML syntax error: " + e.msg);
@@ -135,7 +137,17 @@ LoadResult load_text(std::string_view text, const std::string& file_name) {
         // bug in conf/; report it rather than crash a running server's reload.
         err.at(err.mark(e.mark), "internal error while reading the configuration: " + e.msg);
     }
-    if (!err.empty()) return LoadResult{nullptr, err.take()};
+    if (!err.empty()) {
+        // In file order: the main file first, then any recipients files.
+        std::vector<Diagnostic> list = err.take();
+        std::stable_sort(list.begin(), list.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+            const auto key = [&](const Diagnostic& d) {
+                return std::make_tuple(d.mark.file != file_name, d.mark.file, d.mark.line, d.mark.col);
+            };
+            return key(a) < key(b);
+        });
+        return LoadResult{nullptr, std::move(list)};
+    }
     return LoadResult{std::move(cfg), {}};
 }
 

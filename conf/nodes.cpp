@@ -15,7 +15,7 @@ const char* kind(const YAML::Node& n) {
 }
 
 void wrong_type(Errors& err, const Entry& e, const char* expected) {
-    err.at(e.value, e.path + ": expected " + expected + ", found " + kind(e.value));
+    err.at(e, e.path + ": expected " + expected + ", found " + kind(e.value));
 }
 
 // The scalar text of a value, or nullopt with a diagnostic.
@@ -45,7 +45,7 @@ Section::Section(Errors& err, const Entry& entry, std::initializer_list<std::str
         return;
     }
     if (!entry.value.IsMap()) {
-        err.at(entry.value, (path_.empty() ? std::string("configuration") : path_) +
+        err.at(entry, (path_.empty() ? std::string("configuration") : path_) +
                                 ": expected a map, found " + kind(entry.value));
         return;
     }
@@ -89,7 +89,7 @@ const Entry* Section::find(std::string_view key) const {
 std::optional<std::string> as_string(Errors& err, const Entry& e) {
     std::optional<std::string> s = scalar(err, e, "a string");
     if (s && s->empty()) {
-        err.at(e.value, e.path + ": must not be empty");
+        err.at(e, e.path + ": must not be empty");
         return std::nullopt;
     }
     return s;
@@ -103,7 +103,7 @@ std::optional<bool> as_bool(Errors& err, const Entry& e) {
     const std::string v = lower(*s);
     if (v == "true") return true;
     if (v == "false") return false;
-    err.at(e.value, e.path + ": expected true or false, found " + clip(*s));
+    err.at(e, e.path + ": expected true or false, found " + clip(*s));
     return std::nullopt;
 }
 
@@ -121,7 +121,7 @@ std::optional<int64_t> as_int(Errors& err, const Entry& e, int64_t min, int64_t 
     }
     if (negative) v = -v;
     if (!ok || v < min || v > max) {
-        err.at(e.value, e.path + ": expected an integer from " + std::to_string(min) + " to " +
+        err.at(e, e.path + ": expected an integer from " + std::to_string(min) + " to " +
                             std::to_string(max) + ", found " + clip(*s));
         return std::nullopt;
     }
@@ -133,12 +133,12 @@ std::optional<Duration> as_duration(Errors& err, const Entry& e, bool allow_zero
     if (!s) return std::nullopt;
     const std::optional<Duration> d = parse_duration(*s);
     if (!d) {
-        err.at(e.value, e.path + ": invalid duration " + clip(*s) +
+        err.at(e, e.path + ": invalid duration " + clip(*s) +
                             " (expected a whole number and a unit s, m, h or d, e.g. 30s, 5m, 2h, 5d)");
         return std::nullopt;
     }
     if (!allow_zero && d->count() == 0) {
-        err.at(e.value, e.path + ": must be longer than 0s");
+        err.at(e, e.path + ": must be longer than 0s");
         return std::nullopt;
     }
     return d;
@@ -149,12 +149,12 @@ std::optional<uint64_t> as_size(Errors& err, const Entry& e) {
     if (!s) return std::nullopt;
     const std::optional<uint64_t> n = parse_size(*s);
     if (!n) {
-        err.at(e.value, e.path + ": invalid size " + clip(*s) +
+        err.at(e, e.path + ": invalid size " + clip(*s) +
                             " (expected bytes, or a number and K, M, G or T (binary), e.g. 512K, 10M)");
         return std::nullopt;
     }
     if (*n == 0) {
-        err.at(e.value, e.path + ": must be more than 0 bytes");
+        err.at(e, e.path + ": must be more than 0 bytes");
         return std::nullopt;
     }
     return n;
@@ -165,7 +165,7 @@ std::optional<HostPort> as_host_port(Errors& err, const Entry& e) {
     if (!s) return std::nullopt;
     std::optional<HostPort> hp = parse_host_port(*s);
     if (!hp)
-        err.at(e.value, e.path + ": invalid address " + clip(*s) +
+        err.at(e, e.path + ": invalid address " + clip(*s) +
                             " (expected host:port, e.g. 127.0.0.1:2525, [::]:25, mx.example.org:25)");
     return hp;
 }
@@ -175,7 +175,7 @@ std::optional<Network> as_network(Errors& err, const Entry& e) {
     if (!s) return std::nullopt;
     std::optional<Network> n = parse_network(*s);
     if (!n)
-        err.at(e.value, e.path + ": invalid network " + clip(*s) +
+        err.at(e, e.path + ": invalid network " + clip(*s) +
                             " (expected an address or CIDR, e.g. 198.51.100.0/24, 2001:db8::/32)");
     return n;
 }

@@ -23,20 +23,20 @@ std::vector<std::string> read_recipients_file(Errors& err, const std::string& pa
     struct stat st {};
     // stat first: a FIFO or device named here would block the loader forever.
     if (::stat(path.c_str(), &st) != 0) {
-        err.at(where.value, where.path + ": cannot read recipients file " + clip(path) + ": no such file");
+        err.at(where, where.path + ": cannot read recipients file " + clip(path) + ": no such file");
         return out;
     }
     if (!S_ISREG(st.st_mode)) {
-        err.at(where.value, where.path + ": recipients file " + clip(path) + " is not a regular file");
+        err.at(where, where.path + ": recipients file " + clip(path) + " is not a regular file");
         return out;
     }
     if (static_cast<uint64_t>(st.st_size) > kMaxFileSize) {
-        err.at(where.value, where.path + ": recipients file " + clip(path) + " is larger than 64M");
+        err.at(where, where.path + ": recipients file " + clip(path) + " is larger than 64M");
         return out;
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        err.at(where.value, where.path + ": cannot read recipients file " + clip(path) + ": permission denied");
+        err.at(where, where.path + ": cannot read recipients file " + clip(path) + ": permission denied");
         return out;
     }
     std::string line;

@@ -15,11 +15,14 @@ namespace {
 
 // Decimal digits only (no sign, no spaces), without overflow; nullopt otherwise.
 std::optional<uint64_t> parse_digits(std::string_view s) {
-    if (s.empty() || s.size() > 19) return std::nullopt;
+    if (s.empty()) return std::nullopt;
+    constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
     uint64_t v = 0;
     for (char c : s) {
         if (c < '0' || c > '9') return std::nullopt;
-        v = v * 10 + static_cast<uint64_t>(c - '0');  // 19 digits cannot overflow
+        const auto d = static_cast<uint64_t>(c - '0');
+        if (v > (kMax - d) / 10) return std::nullopt;
+        v = v * 10 + d;
     }
     return v;
 }

@@ -1,0 +1,18 @@
+# The configuration loader (conf/): pure C++ and yaml-cpp, no Asio.
+mxgate_fuzz_target(config
+  SOURCES
+    conf/config.cpp
+    conf/diagnostics.cpp
+    conf/features.cpp
+    conf/load_domains.cpp
+    conf/load_listeners.cpp
+    conf/load_policy.cpp
+    conf/load_service.cpp
+    conf/load_tls.cpp
+    conf/loader.cpp
+    conf/names.cpp
+    conf/nodes.cpp
+    conf/recipients_file.cpp
+    conf/scalars.cpp
+    conf/system_hostname.cpp
+  LIBS yaml-cpp::yaml-cpp)
