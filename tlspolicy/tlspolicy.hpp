@@ -35,15 +35,28 @@ struct ProfileSettings {
     std::string groups;                 // key exchange groups
 };
 
-// Named profile + overrides -> exact settings. nullopt + error on a bad override.
+// ---- profiles.cpp (+ context_setup.cpp for the options every context shares)
+
+// Named profile + overrides -> exact settings. nullopt + error on a bad
+// override; error is "<key>: <reason>" (min_version, ciphers, ciphersuites,
+// groups) for the caller to prefix with the config path. A `ciphers`
+// override without "@SECLEVEL=" inherits the profile's security level.
 std::optional<ProfileSettings> resolve_profile(const conf::TlsProfile& p, std::string& error);
 // "TLSv1.2" -> TLS1_2_VERSION; 0 if unknown.
 int protocol_from_name(std::string_view name);
+// TLS1_2_VERSION -> "TLSv1.2"; 0 -> "highest"; else "unknown".
 std::string protocol_name(int version);
 
 using ContextPtr = std::shared_ptr<boost::asio::ssl::context>;
 
-// Server context with certificate chain and key. nullptr + error on failure.
+// ---- server_context.cpp, client_context.cpp
+// Every context: no compression, no renegotiation, server cipher order, no
+// session tickets or cache, TLS 1.3 never disabled (docs/tls-profiles.md).
+
+// Server context with certificate chain (leaf first) and key, checked to
+// match. nullptr + error on failure, e.g. "tls.certificate: cannot read /x:
+// No such file or directory", "tls.key: /k does not match the certificate
+// in /c", or a resolve_profile() error. No client certificates are asked for.
 ContextPtr make_server_context(const conf::TlsProfile& profile, const std::string& cert_file,
                                const std::string& key_file, std::string& error);
 // Client context; ca_file "system" = OpenSSL default paths, else a PEM file.
@@ -66,15 +79,22 @@ ContextPtr make_client_context(const conf::TlsProfile& profile, const std::strin
 // [added by tlspolicy; additive]
 bool prepare_client_connection(SSL* ssl, const std::string& server_name, std::string& error);
 
+// ---- self_signed.cpp
 // Creates a self-signed certificate and key (EC P-256, 1 year, CN and SAN =
-// hostname) if cert_file does not exist. For the development config.
+// hostname, ECDSA-SHA256, random serial) if cert_file does not exist. For
+// the development config. Key 0600, cert 0644, written atomically; missing
+// parent directories are created 0700. An existing key_file is reused,
+// never overwritten. true when cert_file exists afterwards.
 bool ensure_self_signed(const std::string& cert_file, const std::string& key_file,
                         const std::string& hostname, std::string& error);
 
-// "sha256:BASE64" of the certificate's SubjectPublicKeyInfo.
+// ---- certificate_checks.cpp
+// "sha256:BASE64" of the certificate's SubjectPublicKeyInfo ("" for null).
 std::string spki_pin(X509* cert);
-// RFC 6125 match of a certificate's DNS SANs (CN only without SANs) against
-// a host name, or against a match list (".example.com" = any subdomain).
+// RFC 6125 §6.4 match of a certificate's DNS SANs (CN only without any DNS
+// SAN) against a host name; case-insensitive, trailing dot ignored, "*" only
+// as the whole left-most label and for exactly one label. An IP host
+// ("192.0.2.1", "[IPv6:...]") matches iPAddress SANs only.
 bool certificate_matches_host(X509* cert, std::string_view host);
 // Entries: ".example.com" = the certificate names a strict subdomain (or a
 // wildcard covering only subdomains); other entries = certificate_matches_host
@@ -85,16 +105,20 @@ bool certificate_matches_list(X509* cert, const std::vector<std::string>& patter
 // [added by tlspolicy; additive]
 bool certificate_matches_pins(X509* cert, const std::vector<std::string>& pins);
 
+// ---- session_info.cpp
 // What a finished handshake negotiated, for Received: and events.
 struct SessionInfo {
     std::string version;       // "TLSv1.3"
     std::string cipher;        // "TLS_AES_256_GCM_SHA384"
     int bits = 0;
-    std::string peer_subject;  // peer certificate subject, "" if none
+    std::string peer_subject;  // peer certificate subject (RFC 2253), "" if none
     std::string peer_pin;      // spki_pin of the peer certificate
     bool chain_verified = false;   // chain verified against the trust store
-    std::string verify_error;      // X509 verify error text when not verified
+    std::string verify_error;      // X509 verify error text when not verified,
+                                   // "no peer certificate" without one
 };
+// Works on either side; on a server (no client certificates) chain_verified
+// is false. nullptr -> empty SessionInfo.
 SessionInfo describe(SSL* ssl);
 
 }  // namespace mxgate::tlspolicy

@@ -12,7 +12,7 @@ namespace tp = mxgate::tlspolicy;
 TEST_CASE("server context loads chain and key", "[contexts]") {
     const auto& pki = tlstest::pki();
     std::string error;
-    auto ctx = tp::make_server_context(TlsProfile{TlsProfileName::modern}, pki.chain_file,
+    auto ctx = tp::make_server_context(tlstest::profile(TlsProfileName::modern), pki.chain_file,
                                        pki.key_file, error);
     INFO(error);
     REQUIRE(ctx);
@@ -53,14 +53,14 @@ TEST_CASE("server context errors name the key, the file and the reason", "[conte
     };
     for (const Row& row : rows) {
         std::string error;
-        auto ctx = tp::make_server_context(TlsProfile{TlsProfileName::modern}, row.cert, row.key,
+        auto ctx = tp::make_server_context(tlstest::profile(TlsProfileName::modern), row.cert, row.key,
                                            error);
         CAPTURE(row.expect, error);
         CHECK_FALSE(ctx);
         CHECK(error.find(row.expect) != std::string::npos);
     }
     std::string error;
-    TlsProfile bad{TlsProfileName::modern};
+    TlsProfile bad = tlstest::profile(TlsProfileName::modern);
     bad.groups = "nonsense";
     CHECK_FALSE(tp::make_server_context(bad, pki.chain_file, pki.key_file, error));
     CHECK(error.find("unknown group \"nonsense\"") != std::string::npos);
@@ -68,24 +68,24 @@ TEST_CASE("server context errors name the key, the file and the reason", "[conte
 
 TEST_CASE("client context trust store", "[contexts]") {
     std::string error;
-    auto system = tp::make_client_context(TlsProfile{TlsProfileName::intermediate}, "system", error);
+    auto system = tp::make_client_context(tlstest::profile(TlsProfileName::intermediate), "system", error);
     INFO(error);
     CHECK(system);
     CHECK(SSL_CTX_get_verify_mode(system->native_handle()) == SSL_VERIFY_PEER);
     CHECK(SSL_CTX_get_verify_callback(system->native_handle()) != nullptr);
 
-    auto file = tp::make_client_context(TlsProfile{TlsProfileName::intermediate},
+    auto file = tp::make_client_context(tlstest::profile(TlsProfileName::intermediate),
                                         tlstest::pki().root_file, error);
     CHECK(file);
 
     error.clear();
-    CHECK_FALSE(tp::make_client_context(TlsProfile{TlsProfileName::modern}, "/nonexistent/ca.pem",
+    CHECK_FALSE(tp::make_client_context(tlstest::profile(TlsProfileName::modern), "/nonexistent/ca.pem",
                                         error));
     CHECK(error == "tls.ca_file: cannot read /nonexistent/ca.pem: No such file or directory");
 
     tlstest::TempDir dir;
     std::string garbage = dir.write("ca.pem", "junk\n");
     error.clear();
-    CHECK_FALSE(tp::make_client_context(TlsProfile{TlsProfileName::modern}, garbage, error));
+    CHECK_FALSE(tp::make_client_context(tlstest::profile(TlsProfileName::modern), garbage, error));
     CHECK(error.find("tls.ca_file: " + garbage + ": no usable PEM certificate") == 0);
 }

@@ -18,7 +18,7 @@ namespace {
 
 tp::ContextPtr server(TlsProfileName name) {
     std::string error;
-    auto ctx = tp::make_server_context(TlsProfile{name}, tlstest::pki().chain_file,
+    auto ctx = tp::make_server_context(tlstest::profile(name), tlstest::pki().chain_file,
                                        tlstest::pki().key_file, error);
     INFO(error);
     REQUIRE(ctx);
@@ -27,7 +27,7 @@ tp::ContextPtr server(TlsProfileName name) {
 
 tp::ContextPtr client(TlsProfileName name, const std::string& ca_file = tlstest::pki().root_file) {
     std::string error;
-    auto ctx = tp::make_client_context(TlsProfile{name}, ca_file, error);
+    auto ctx = tp::make_client_context(tlstest::profile(name), ca_file, error);
     INFO(error);
     REQUIRE(ctx);
     return ctx;
@@ -209,7 +209,7 @@ TEST_CASE("client verification result survives an always-continue callback", "[h
     CHECK(u.verify_error == "unable to get local issuer certificate");
 
     std::string error;
-    auto expired_srv = tp::make_server_context(TlsProfile{TlsProfileName::modern},
+    auto expired_srv = tp::make_server_context(tlstest::profile(TlsProfileName::modern),
                                                pki.expired_chain_file, pki.expired_key_file, error);
     REQUIRE(expired_srv);
     auto expired = handshake(expired_srv->native_handle(),

@@ -64,7 +64,7 @@ TEST_CASE("profile table", "[profiles]") {
     };
     for (const Row& row : rows) {
         CAPTURE(static_cast<int>(row.name));
-        auto s = resolve_ok(TlsProfile{row.name});
+        auto s = resolve_ok(tlstest::profile(row.name));
         CHECK(s.min_version == row.min_version);
         CHECK(s.max_version == 0);  // never cap below TLS 1.3
         CHECK(s.ciphers.find(row.seclevel) != std::string::npos);
@@ -85,7 +85,7 @@ TEST_CASE("profile table", "[profiles]") {
 }
 
 TEST_CASE("modern is ECDHE + AEAD only; intermediate is forward-secret only", "[profiles]") {
-    auto modern = resolve_ok(TlsProfile{TlsProfileName::modern});
+    auto modern = resolve_ok(tlstest::profile(TlsProfileName::modern));
     auto ciphers = tls12_ciphers(modern);
     REQUIRE(ciphers.size() == 6);
     for (const SSL_CIPHER* c : ciphers) {
@@ -94,9 +94,9 @@ TEST_CASE("modern is ECDHE + AEAD only; intermediate is forward-secret only", "[
         CHECK(SSL_CIPHER_is_aead(c) == 1);
     }
     // strict carries the same 1.2 list (used only if min_version is lowered).
-    CHECK(resolve_ok(TlsProfile{TlsProfileName::strict}).ciphers == modern.ciphers);
+    CHECK(resolve_ok(tlstest::profile(TlsProfileName::strict)).ciphers == modern.ciphers);
 
-    auto intermediate = resolve_ok(TlsProfile{TlsProfileName::intermediate});
+    auto intermediate = resolve_ok(tlstest::profile(TlsProfileName::intermediate));
     bool has_cbc = false, has_dhe = false;
     for (const SSL_CIPHER* c : tls12_ciphers(intermediate)) {
         CAPTURE(SSL_CIPHER_get_name(c));
@@ -108,38 +108,38 @@ TEST_CASE("modern is ECDHE + AEAD only; intermediate is forward-secret only", "[
     CHECK(has_cbc);
     CHECK(has_dhe);
 
-    auto compat = resolve_ok(TlsProfile{TlsProfileName::compat});
+    auto compat = resolve_ok(tlstest::profile(TlsProfileName::compat));
     bool has_rsa_kx = false;
     for (const SSL_CIPHER* c : tls12_ciphers(compat)) has_rsa_kx |= SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa;
     CHECK(has_rsa_kx);
 }
 
 TEST_CASE("overrides apply key by key", "[profiles]") {
-    TlsProfile p{TlsProfileName::modern};
+    TlsProfile p = tlstest::profile(TlsProfileName::modern);
     p.min_version = "TLSv1.3";
     auto s = resolve_ok(p);
     CHECK(s.min_version == TLS1_3_VERSION);
     CHECK(s.groups == "X25519:P-256:P-384");  // untouched keys keep the profile's value
 
-    TlsProfile strict{TlsProfileName::strict};
+    TlsProfile strict = tlstest::profile(TlsProfileName::strict);
     strict.min_version = "TLSv1.2";
     CHECK(resolve_ok(strict).min_version == TLS1_2_VERSION);
 
-    TlsProfile c{TlsProfileName::modern};
+    TlsProfile c = tlstest::profile(TlsProfileName::modern);
     c.ciphers = "ECDHE-RSA-AES128-GCM-SHA256";
     // An override without @SECLEVEL keeps the profile's level.
     CHECK(resolve_ok(c).ciphers == "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=2");
-    TlsProfile legacy{TlsProfileName::compat};
+    TlsProfile legacy = tlstest::profile(TlsProfileName::compat);
     legacy.ciphers = "AES128-SHA";
     CHECK(resolve_ok(legacy).ciphers == "AES128-SHA:@SECLEVEL=0");
-    TlsProfile explicit_level{TlsProfileName::modern};
+    TlsProfile explicit_level = tlstest::profile(TlsProfileName::modern);
     explicit_level.ciphers = "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=3";
     CHECK(resolve_ok(explicit_level).ciphers == "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=3");
 
-    TlsProfile suites{TlsProfileName::strict};
+    TlsProfile suites = tlstest::profile(TlsProfileName::strict);
     suites.ciphersuites = "TLS_CHACHA20_POLY1305_SHA256";
     CHECK(resolve_ok(suites).ciphersuites == "TLS_CHACHA20_POLY1305_SHA256");
-    TlsProfile groups{TlsProfileName::strict};
+    TlsProfile groups = tlstest::profile(TlsProfileName::strict);
     groups.groups = "P-384:X448";
     CHECK(resolve_ok(groups).groups == "P-384:X448");
 }
@@ -177,7 +177,7 @@ TEST_CASE("bad overrides are errors with the reason", "[profiles]") {
 }
 
 TEST_CASE("compat with min_version TLSv1.2 needs no seclevel 0", "[profiles]") {
-    TlsProfile p{TlsProfileName::compat};
+    TlsProfile p = tlstest::profile(TlsProfileName::compat);
     p.min_version = "TLSv1.2";
     p.ciphers = "ECDHE-RSA-AES128-SHA:@SECLEVEL=1";
     auto s = resolve_ok(p);

@@ -77,7 +77,7 @@ TEST_CASE("ensure_self_signed creates a usable pair once", "[self_signed]") {
     const ASN1_INTEGER* serial = X509_get0_serialNumber(cert.get());
     CHECK(ASN1_STRING_length(serial) >= 8);
     // The pair loads as a server context (certificate and key match).
-    auto ctx = tp::make_server_context(TlsProfile{TlsProfileName::modern}, cert_file, key_file, error);
+    auto ctx = tp::make_server_context(tlstest::profile(TlsProfileName::modern), cert_file, key_file, error);
     INFO(error);
     CHECK(ctx);
 

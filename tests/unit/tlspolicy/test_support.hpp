@@ -3,6 +3,10 @@
 // BIO pair. Nothing here is checked-in key material.
 #pragma once
 
+// CertSpec is meant to be written with designated initializers naming only
+// the fields a test cares about; the rest keep their defaults on purpose.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -11,7 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "conf/config.hpp"
+
 namespace tlstest {
+
+// A profile with no overrides (avoids -Wmissing-field-initializers).
+inline mxgate::conf::TlsProfile profile(mxgate::conf::TlsProfileName name) {
+    mxgate::conf::TlsProfile p;
+    p.name = name;
+    return p;
+}
 
 struct PKeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
 struct X509Free { void operator()(X509* p) const { X509_free(p); } };
