@@ -6,10 +6,10 @@
 //   - no renegotiation at all (SSL_OP_NO_RENEGOTIATION; RFC 7525 §3.5,
 //     TLS 1.3 has none; removes the client-initiated DoS vector)
 //   - the server's cipher order wins (RFC 7525 §4.2)
-//   - no session tickets and no session cache: SMTP peers reconnect rarely,
-//     and OpenSSL's process-wide ticket key never rotates, so a ticket key
-//     leak would expose every session since start (RFC 8446 §2.2 notes the
-//     loss of forward secrecy for resumption without (EC)DHE).
+//   - no session tickets and no session cache (RFC 7525 §3.4): SMTP peers
+//     reconnect rarely, and OpenSSL's process-wide ticket key never rotates,
+//     so a ticket key leak would expose every session since start (RFC 8446
+//     §2.2 notes the loss of forward secrecy for resumption without (EC)DHE).
 //   - the protocol range alone decides versions; SSL_OP_NO_TLSv1_3 and the
 //     other per-version "NO" flags are always cleared.
 #include <openssl/err.h>
