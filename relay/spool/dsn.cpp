@@ -57,11 +57,11 @@ std::string human_text(const Envelope& env, const DsnRequest& req, bool utf8) {
     }
     t += "\r\nFor further assistance, please send mail to postmaster.\r\n";
     for (const DsnRecipient& r : req.recipients) {
-        t += "\r\n<" + one_line(r.address, utf8) + ">: ";
         std::string why = one_line(r.reply, false);
         if (!r.remote_mta.empty()) why = "host " + one_line(r.remote_mta, false) + " said: " + why;
-        t += why.empty() ? "(no reason recorded)" : why;
-        t += "\r\n";
+        // Remote text is long and unbounded: wrap it (fuzzing found a
+        // 3000-octet reply making a body line over the 998 limit).
+        t += "\r\n" + wrap("<" + one_line(r.address, utf8) + ">: " + (why.empty() ? "(no reason recorded)" : why));
     }
     return t;
 }
@@ -121,8 +121,10 @@ Dsn make_dsn(const Envelope& env, const DsnRequest& req) {
     const bool full = dsn_returns_full_message(env, req.kind);
     std::string_view returned = full ? req.original : header_section(req.original);
     const std::string host = one_line(req.reporting_mta, false);
-    const std::string boundary = boundary_for(env, req.now, returned);
     const std::string text = human_text(env, req, utf8);
+    const std::string status = status_fields(env, req, utf8);
+    // Remote reply text is in all three parts: check the boundary against all.
+    const std::string boundary = boundary_for(env, req.now, text + status + std::string(returned));
 
     Dsn out;
     out.smtputf8 = utf8 && !(is_ascii(env.sender) && is_ascii(returned) && is_ascii(text));
@@ -153,7 +155,7 @@ Dsn make_dsn(const Envelope& env, const DsnRequest& req) {
     m += "Content-Description: Delivery report\r\n";
     m += utf8 ? "Content-Type: message/global-delivery-status\r\n\r\n"
               : "Content-Type: message/delivery-status\r\n\r\n";
-    m += status_fields(env, req, utf8) + "\r\n";
+    m += status + "\r\n";
 
     m += "--" + boundary + "\r\n";
     if (full) {

@@ -1,6 +1,7 @@
 // relay/spool/dsn_text.cpp — text helpers for DSNs (dsn_text.hpp).
 #include "relay/spool/dsn_text.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 namespace mxgate::spool::dsntext {
@@ -89,6 +90,24 @@ std::string field(std::string_view name, std::string_view value) {
         }
     }
     out += line + "\r\n";
+    return out;
+}
+
+std::string wrap(std::string_view text) {
+    std::string out;
+    while (text.size() > kSoftLimit) {
+        size_t cut = text.rfind(' ', kSoftLimit);
+        if (cut == std::string_view::npos || cut == 0) cut = text.find(' ', 1);
+        if (cut == std::string_view::npos || cut > kHardLimit) cut = std::min(text.size(), kHardLimit);
+        out.append(text.substr(0, cut));
+        out += "\r\n";
+        text.remove_prefix(cut);
+        while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    }
+    if (!text.empty()) {
+        out.append(text);
+        out += "\r\n";
+    }
     return out;
 }
 

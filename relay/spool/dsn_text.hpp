@@ -20,6 +20,10 @@ std::string one_line(std::string_view s, bool keep_utf8);
 // possible and 998 ever (RFC 5322 §2.1.1), CRLF-terminated.
 std::string field(std::string_view name, std::string_view value);
 
+// Plain text wrapped at spaces into CRLF-terminated lines of at most 78
+// characters where possible and 998 ever (body lines, RFC 5322 §2.1.1).
+std::string wrap(std::string_view text);
+
 // The header section of a message: up to and including the CRLF ending
 // its last header line; the whole text if it has no empty line.
 std::string_view header_section(std::string_view message);

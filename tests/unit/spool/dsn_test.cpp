@@ -71,10 +71,14 @@ struct Parsed {
 };
 
 Parsed parse(const std::string& msg) {
-    // Every line ends in CRLF: no bare CR or LF.
+    // Every line ends in CRLF (no bare CR or LF) and has at most 998
+    // octets (RFC 5322 §2.1.1), body parts included.
+    size_t line = 0;
     for (size_t i = 0; i < msg.size(); ++i) {
         if (msg[i] == '\n') REQUIRE((i > 0 && msg[i - 1] == '\r'));
         if (msg[i] == '\r') REQUIRE((i + 1 < msg.size() && msg[i + 1] == '\n'));
+        line = msg[i] == '\n' ? 0 : line + 1;
+        REQUIRE(line <= 999);  // 998 + CR
     }
     Parsed p;
     std::string body;
@@ -257,7 +261,14 @@ TEST_CASE("dsn: remote text cannot inject fields or boundaries", "[dsn][security
     CHECK(groups[1]["diagnostic-code"].find("X-Injected: yes --evil Bcc: victim@example.com?") != std::string::npos);
     CHECK(groups[1]["remote-mta"] == "dns; evil.example X-Host: injected");
     CHECK(groups[2]["diagnostic-code"].find(std::string(900, 'A')) != std::string::npos);
-    CHECK(d.message.find("\r\nX-Injected") == std::string::npos);
+    CHECK(p.headers.count("x-injected") == 0);
+    for (const Part& part : p.parts) CHECK(part.headers.count("x-injected") == 0);
+
+    // A remote reply that carries our would-be boundary cannot end a part.
+    r = failure_request();
+    r.recipients[0].reply = "550 5.0.0 " + std::string(70, 'x') + " --=_mxgate_1700086400_018BCFE1D0A8C3F2A9B1--";
+    Parsed q = parse(make_dsn(bounced_envelope(), r).message);
+    CHECK(q.parts.size() == 3);
 }
 
 TEST_CASE("dsn: SMTPUTF8 messages use the RFC 6533 types", "[dsn]") {
