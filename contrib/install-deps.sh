@@ -20,7 +20,7 @@ BUILD_PKGS=(
   libssl-dev openssl
   libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin
   libspf2-dev libopendkim-dev libopendmarc-dev
-  libunbound-dev
+  libunbound-dev libevent-dev
   libyaml-cpp-dev
   catch2
   publicsuffix

@@ -63,19 +63,31 @@ boost::asio::awaitable<DnsResult<MxRecord>> lookup_mx(Resolver& r, std::string n
 }
 
 boost::asio::awaitable<DnsResult<std::string>> lookup_a(Resolver& r, std::string name) {
-    co_return co_await typed_lookup<std::string>(r, std::move(name), rrtype::A, parse_a_rdata);
+    // named locals: GCC 12 miscompiles co_return co_await (docs/design.md)
+    auto op = typed_lookup<std::string>(r, std::move(name), rrtype::A, parse_a_rdata);
+    auto result = co_await std::move(op);
+    co_return result;
 }
 
 boost::asio::awaitable<DnsResult<std::string>> lookup_aaaa(Resolver& r, std::string name) {
-    co_return co_await typed_lookup<std::string>(r, std::move(name), rrtype::AAAA, parse_aaaa_rdata);
+    // named locals: GCC 12 miscompiles co_return co_await (docs/design.md)
+    auto op = typed_lookup<std::string>(r, std::move(name), rrtype::AAAA, parse_aaaa_rdata);
+    auto result = co_await std::move(op);
+    co_return result;
 }
 
 boost::asio::awaitable<DnsResult<std::string>> lookup_txt(Resolver& r, std::string name) {
-    co_return co_await typed_lookup<std::string>(r, std::move(name), rrtype::TXT, parse_txt_rdata);
+    // named locals: GCC 12 miscompiles co_return co_await (docs/design.md)
+    auto op = typed_lookup<std::string>(r, std::move(name), rrtype::TXT, parse_txt_rdata);
+    auto result = co_await std::move(op);
+    co_return result;
 }
 
 boost::asio::awaitable<DnsResult<TlsaRecord>> lookup_tlsa(Resolver& r, std::string name) {
-    co_return co_await typed_lookup<TlsaRecord>(r, std::move(name), rrtype::TLSA, parse_tlsa_rdata);
+    // named locals: GCC 12 miscompiles co_return co_await (docs/design.md)
+    auto op = typed_lookup<TlsaRecord>(r, std::move(name), rrtype::TLSA, parse_tlsa_rdata);
+    auto result = co_await std::move(op);
+    co_return result;
 }
 
 }  // namespace mxgate::core

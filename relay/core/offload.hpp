@@ -15,10 +15,16 @@ template <class F>
 boost::asio::awaitable<std::invoke_result_t<F>> offload(boost::asio::thread_pool& pool, F f) {
     using R = std::invoke_result_t<F>;
     // XXX GCC 12 destroys non-trivial temporaries of a co_await
-    // full-expression twice; every operand is a named local instead.
+    // full-expression twice, and miscompiles "co_return co_await": every
+    // operand is a named local and the result is stored before co_return.
     auto job = [f = std::move(f)]() mutable -> boost::asio::awaitable<R> { co_return f(); };
     auto op = boost::asio::co_spawn(pool, std::move(job), boost::asio::use_awaitable);
-    co_return co_await std::move(op);
+    if constexpr (std::is_void_v<R>) {
+        co_await std::move(op);
+    } else {
+        R result = co_await std::move(op);
+        co_return result;
+    }
 }
 
 }  // namespace mxgate::core

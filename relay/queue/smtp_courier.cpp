@@ -39,9 +39,12 @@ public:
         if (route.kind == Route::Kind::downstream) {
             const conf::Domain* d = snap->config->find_domain(route.domain);
             if (!d) co_return local_failure(rcpts, "domain " + route.domain + " is no longer configured");
-            co_return co_await via(*snap, d->downstream, route, msg, body, rcpts, cl);
+            // named result: GCC 12 miscompiles co_return co_await (docs/design.md)
+            DeliveryOutcome out = co_await via(*snap, d->downstream, route, msg, body, rcpts, cl);
+            co_return out;
         }
-        co_return co_await via_mx(*snap, route, msg, body, rcpts, cl);
+        DeliveryOutcome out = co_await via_mx(*snap, route, msg, body, rcpts, cl);
+        co_return out;
     }
 
     asio::awaitable<void> close(std::unique_ptr<Link>& link) override {
