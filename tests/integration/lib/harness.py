@@ -234,10 +234,17 @@ class CaptureSink:
 
     def stop(self):
         self._stop = True
+        # close() alone does not wake a thread blocked in accept() on Linux:
+        # the socket would keep accepting. shutdown() does.
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self._sock.close()
         except OSError:
             pass
+        self._thread.join(2)
 
     def _serve(self):
         while not self._stop:
