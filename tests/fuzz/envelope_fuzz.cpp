@@ -61,16 +61,26 @@ void check_dsn(std::string_view in) {
         if (m[i] == '\n') line = 0;
         else if (++line > 999) std::abort();  // 998 + the CR
     }
-    for (std::string_view f : {"\r\nFinal-Recipient: ", "\r\nAction: ", "\r\nStatus: ", "\r\nReporting-MTA: ",
-                               "\r\nAuto-Submitted: "})
-        if (count(m, f) != 1) std::abort();
-    if (count(m, "\r\nContent-Type: message/delivery-status\r\n") +
-            count(m, "\r\nContent-Type: message/global-delivery-status\r\n") != 1)
-        std::abort();
     size_t bpos = m.find("boundary=\"");
     if (bpos == std::string::npos) std::abort();
     std::string delim = "\r\n--" + m.substr(bpos + 10, m.find('"', bpos + 10) - bpos - 10);
-    if (count(m, delim) != 4) std::abort();
+    if (count(m, delim) != 4) std::abort();  // 3 parts + the close delimiter
+    // Top-level header section: one Auto-Submitted.
+    std::string_view head = std::string_view(m).substr(0, m.find("\r\n\r\n") + 2);
+    if (count(head, "\r\nAuto-Submitted: ") != 1) std::abort();
+    // Split at the delimiters (exactly four, checked above); the second
+    // part is the delivery-status one. Part 1 is free text where wrapped
+    // remote words may start lines, so only part 2's fields are counted.
+    size_t d1 = m.find(delim), d2 = m.find(delim, d1 + 1), d3 = m.find(delim, d2 + 1);
+    std::string_view part2 = std::string_view(m).substr(d2, d3 - d2);
+    size_t body = part2.find("\r\n\r\n");
+    if (d1 == std::string::npos || body == std::string_view::npos) std::abort();
+    std::string_view ph = part2.substr(0, body);
+    if (count(ph, "\r\nContent-Type: message/delivery-status") + count(ph, "\r\nContent-Type: message/global-delivery-status") != 1)
+        std::abort();
+    std::string_view status = part2.substr(body + 2);
+    for (std::string_view f : {"\r\nFinal-Recipient: ", "\r\nAction: ", "\r\nStatus: ", "\r\nReporting-MTA: "})
+        if (count(status, f) != 1) std::abort();
 }
 
 }  // namespace
