@@ -31,6 +31,7 @@ import argparse
 import os
 import random
 import re
+import signal
 import socket
 import sys
 import threading
@@ -231,6 +232,8 @@ def main():
     mode = ("eatmydata" if args.eatmydata else "fsync") + ("+plain-kill" if args.plain_kill else "+power-cut")
     print(f"crash test: mode={mode} rounds={args.rounds} clients={args.clients} seed={seed}", flush=True)
 
+    # A ctest timeout sends SIGTERM: unwind so the finally below unmounts.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
     try:
         fs = LoopFs()
     except LoopUnavailable as e:
