@@ -125,13 +125,15 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
         co_await s->quit();
     };
 
-    if (!co_await s->greet()) {
+    const bool ok1 = co_await s->greet();
+    if (!ok1) {
         o.connected = s->usable();
         co_await give_up(s->error());
         co_return o;
     }
     o.connected = true;
-    if (!co_await s->hello(st.hostname)) {
+    const bool ok2 = co_await s->hello(st.hostname);
+    if (!ok2) {
         co_await give_up(s->error());
         co_return o;
     }
@@ -166,7 +168,8 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
             o.tls.plaintext_fallback = true;
         } else {
             const std::string sni = is_ip_literal(ds.address.host) ? "" : lower(ds.address.host);
-            if (!co_await s->handshake(*ctx, sni)) {
+            const bool ok3 = co_await s->handshake(*ctx, sni);
+            if (!ok3) {
                 o.tls.error = s->error();
                 o.error = s->error();
                 s->abort();
@@ -184,7 +187,8 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
             }
             o.tls.established = true;
             // RFC 3207 §4.2: ask again; what was offered in plaintext is void.
-            if (!co_await s->hello(st.hostname)) {
+            const bool ok4 = co_await s->hello(st.hostname);
+            if (!ok4) {
                 co_await give_up(s->error());
                 co_return o;
             }
@@ -229,7 +233,9 @@ asio::awaitable<DeliveryOutcome> DownstreamCourier::deliver(const spool::Envelop
     SmtpSession* s = static_cast<SmtpSession*>(conn.get());
     // A cached connection must prove it is alive; if the server dropped it
     // while idle, a fresh one replaces it without failing anybody.
-    if (s && (!s->usable() || !co_await s->rset())) {
+    bool alive = s && s->usable();
+    if (alive) alive = co_await s->rset();
+    if (s && !alive) {
         s->abort();
         conn.reset();
         s = nullptr;
@@ -270,7 +276,9 @@ asio::awaitable<DeliveryOutcome> DownstreamCourier::deliver(const spool::Envelop
 }
 
 asio::awaitable<void> DownstreamCourier::close(std::unique_ptr<Connection>& conn) {
-    if (auto* s = static_cast<SmtpSession*>(conn.get())) co_await s->quit();
+    if (auto* s = static_cast<SmtpSession*>(conn.get())) {
+        co_await s->quit();
+    }
     conn.reset();
 }
 

@@ -101,13 +101,19 @@ asio::awaitable<bool> SmtpSession::send(std::string_view data, Duration timeout)
 }
 
 asio::awaitable<bool> SmtpSession::command(std::string_view line, Duration timeout, core::Reply& out) {
-    if (!co_await send(line, timeout)) co_return false;
-    co_return co_await read_reply(out, timeout);
+    const bool ok1 = co_await send(line, timeout);
+    if (!ok1) co_return false;
+    // XXX GCC 12 miscompiles co_await on a prvalue awaitable inside an
+    // if-condition or co_return (SIGILL seen here): this file always
+    // stores the result in a local first.
+    const bool ok = co_await read_reply(out, timeout);
+    co_return ok;
 }
 
 asio::awaitable<bool> SmtpSession::greet() {
     core::Reply r;
-    if (!co_await read_reply(r, timeouts_.greeting)) co_return false;
+    const bool ok2 = co_await read_reply(r, timeouts_.greeting);
+    if (!ok2) co_return false;
     // RFC 5321 §4.3.2: 220 ready, 554 no service.
     if (r.code != 220) {
         error_ = "greeting from " + peer_ + ": " + reply_text(r);
@@ -120,15 +126,18 @@ asio::awaitable<bool> SmtpSession::hello(const std::string& our_name) {
     caps_ = EhloCapabilities{};
     core::Reply r;
     // RFC 2033 §4.1: LMTP has LHLO only.
-    if (!co_await command((lmtp_ ? "LHLO " : "EHLO ") + our_name + "\r\n", timeouts_.command, r))
-        co_return false;
+    const std::string hello_line = (lmtp_ ? "LHLO " : "EHLO ") + our_name + "\r\n";
+    const bool ok3 = co_await command(hello_line, timeouts_.command, r);
+    if (!ok3) co_return false;
     if (r.code == 250) {
         caps_ = parse_ehlo(r);
         co_return true;
     }
     if (!lmtp_ && r.code >= 500) {
         // RFC 5321 §3.2: a server that does not know EHLO still knows HELO.
-        if (!co_await command("HELO " + our_name + "\r\n", timeouts_.command, r)) co_return false;
+        const std::string helo_line = "HELO " + our_name + "\r\n";
+        const bool ok4 = co_await command(helo_line, timeouts_.command, r);
+        if (!ok4) co_return false;
         if (r.code == 250) co_return true;
     }
     error_ = (lmtp_ ? "LHLO" : "EHLO") + std::string(" rejected by ") + peer_ + ": " + reply_text(r);
@@ -136,7 +145,8 @@ asio::awaitable<bool> SmtpSession::hello(const std::string& our_name) {
 }
 
 asio::awaitable<bool> SmtpSession::starttls_command(core::Reply& reply) {
-    if (!co_await command("STARTTLS\r\n", timeouts_.command, reply)) co_return false;
+    const bool ok5 = co_await command("STARTTLS\r\n", timeouts_.command, reply);
+    if (!ok5) co_return false;
     co_return reply.code == 220;
 }
 
@@ -164,9 +174,11 @@ asio::awaitable<bool> SmtpSession::authenticate(const std::string& user, const s
         if (!ok) co_return false;
     } else if (caps_.has_auth("LOGIN")) {
         // draft-murchison-sasl-login: username and password, each after a 334.
-        if (!co_await command("AUTH LOGIN\r\n", timeouts_.command, r)) co_return false;
+        const bool ok6 = co_await command("AUTH LOGIN\r\n", timeouts_.command, r);
+        if (!ok6) co_return false;
         if (r.code == 334) {
-            if (!co_await command(base64_encode(user) + "\r\n", timeouts_.command, r)) co_return false;
+            const bool ok7 = co_await command(base64_encode(user) + "\r\n", timeouts_.command, r);
+            if (!ok7) co_return false;
             if (r.code == 334) {
                 std::string line = base64_encode(password) + "\r\n";
                 const bool ok = co_await command(line, timeouts_.command, r);
@@ -193,7 +205,8 @@ asio::awaitable<bool> SmtpSession::authenticate(const std::string& user, const s
 
 asio::awaitable<bool> SmtpSession::rset() {
     core::Reply r;
-    if (!co_await command("RSET\r\n", timeouts_.command, r)) co_return false;
+    const bool ok8 = co_await command("RSET\r\n", timeouts_.command, r);
+    if (!ok8) co_return false;
     if (r.code != 250) {
         fail("RSET refused by " + peer_ + ": " + reply_text(r));
         co_return false;
@@ -224,12 +237,14 @@ asio::awaitable<bool> SmtpSession::send_data(const spool::Envelope& env, std::st
         stuffer.feed(body.substr(pos, n), chunk);
         pos += n;
         if (chunk.size() >= kChunk) {
-            if (!co_await send(chunk, timeouts_.data_block)) co_return false;
+            const bool ok9 = co_await send(chunk, timeouts_.data_block);
+            if (!ok9) co_return false;
             chunk.clear();
         }
     }
     stuffer.finish(chunk);
-    co_return co_await send(chunk, timeouts_.data_block);
+    const bool ok = co_await send(chunk, timeouts_.data_block);
+    co_return ok;
 }
 
 asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::string_view body,
@@ -311,13 +326,16 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
         // RFC 2920 §3.1: MAIL and RCPT may be sent as one group.
         std::string group = *mail;
         for (const auto& c : rcpt_cmds) group += c;
-        if (!co_await send(group, timeouts_.command) || !co_await read_reply(mail_reply, timeouts_.command)) {
+        bool ok10 = co_await send(group, timeouts_.command);
+        if (ok10) ok10 = co_await read_reply(mail_reply, timeouts_.command);
+        if (!ok10) {
             broken(sent);
             co_return;
         }
         for (size_t k = 0; k < sent.size(); ++k) {
             core::Reply r;
-            if (!co_await read_reply(r, timeouts_.command)) {
+            const bool ok11 = co_await read_reply(r, timeouts_.command);
+            if (!ok11) {
                 broken(sent);
                 co_return;
             }
@@ -326,14 +344,16 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
             else out[sent[k]] = RcptOutcome{class_of(r), reply_text(r)};
         }
     } else {
-        if (!co_await command(*mail, timeouts_.command, mail_reply)) {
+        const bool ok12 = co_await command(*mail, timeouts_.command, mail_reply);
+        if (!ok12) {
             broken(sent);
             co_return;
         }
         if (mail_reply.code / 100 == 2) {
             for (size_t k = 0; k < sent.size(); ++k) {
                 core::Reply r;
-                if (!co_await command(rcpt_cmds[k], timeouts_.command, r)) {
+                const bool ok13 = co_await command(rcpt_cmds[k], timeouts_.command, r);
+                if (!ok13) {
                     broken(sent);
                     co_return;
                 }
@@ -350,7 +370,8 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
     if (accepted.empty()) co_return;
 
     core::Reply r;
-    if (!co_await command("DATA\r\n", timeouts_.data_init, r)) {
+    const bool ok14 = co_await command("DATA\r\n", timeouts_.data_init, r);
+    if (!ok14) {
         broken(accepted);
         co_return;
     }
@@ -358,13 +379,15 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
         set_all(accepted, class_of(r), reply_text(r));
         co_return;
     }
-    if (!co_await send_data(env, body)) {
+    const bool ok15 = co_await send_data(env, body);
+    if (!ok15) {
         broken(accepted);
         co_return;
     }
     if (!lmtp_) {
         // RFC 5321 §4.1.1.4: one reply for the whole message.
-        if (!co_await read_reply(r, timeouts_.data_done)) {
+        const bool ok16 = co_await read_reply(r, timeouts_.data_done);
+        if (!ok16) {
             broken(accepted);
             co_return;
         }
@@ -374,7 +397,8 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
     }
     // RFC 2033 §4.2: one reply per accepted recipient, in RCPT order.
     for (size_t k = 0; k < accepted.size(); ++k) {
-        if (!co_await read_reply(r, timeouts_.data_done)) {
+        const bool ok17 = co_await read_reply(r, timeouts_.data_done);
+        if (!ok17) {
             broken(std::vector<size_t>(accepted.begin() + static_cast<long>(k), accepted.end()));
             co_return;
         }
