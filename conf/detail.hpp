@@ -7,6 +7,7 @@
 //   features.cpp      the feature-gate table of this build
 //   system_hostname.cpp  default `hostname` (system FQDN)
 //   recipients_file.cpp  `recipients: {file: PATH}`
+//   yaml_documents.cpp   the one YAML document of the file
 //   load_*.cpp        one schema section each; loader.cpp ties them together
 //
 // Rule for every reader: report with Errors and return nullopt/false, never
@@ -199,6 +200,12 @@ std::optional<std::string> system_fqdn();
 // recipients file's own FILE:LINE:COL; an unreadable file at `where`.
 std::vector<std::string> read_recipients_file(Errors& err, const std::string& path,
                                               const std::string& domain, const Entry& where);
+
+// ---- yaml_documents.cpp ----------------------------------------------------
+
+// The first YAML document of `text` (throws YAML::ParserException on a
+// syntax error); `second` is set to where a second document starts, if any.
+YAML::Node load_single_document(const std::string& text, std::optional<YAML::Mark>& second);
 
 // ---- load_*.cpp: one section each ----------------------------------------
 

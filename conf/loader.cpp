@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -123,18 +124,20 @@ LoadResult load_text(std::string_view text, const std::string& file_name) {
     auto cfg = std::make_shared<Config>();
     cfg->source_file = file_name;
     try {
-        const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-        if (docs.size() > 1) {
-            // A second document would be silently ignored by a plain Load().
-            err.at(docs[1], "the configuration must be one YAML document (found a second '---')");
-        }
+        std::optional<YAML::Mark> second;
+        const YAML::Node doc = load_single_document(std::string(text), second);
+        // A second document would otherwise be silently ignored.
+        if (second) err.at(err.mark(*second), "the configuration must be one YAML document (found a second one)");
         Ctx ctx{err, *cfg, Mark{}, Mark{}, false};
-        load_document(ctx, docs.empty() ? YAML::Node() : docs.front());
+        load_document(ctx, doc);
     } catch (const YAML::ParserException& e) {
         err.at(err.mark(e.mark), "YAML syntax error: " + e.msg);
     } catch (const YAML::Exception& e) {
         // The readers check every node's type before using it, so this is a
         // bug in conf/; report it rather than crash a running server's reload.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+        std::abort();  // let the fuzzer see the bug (tests/fuzz/config.cmake)
+#endif
         err.at(err.mark(e.mark), "internal error while reading the configuration: " + e.msg);
     }
     if (!err.empty()) {

@@ -113,9 +113,11 @@ std::optional<int64_t> as_int(Errors& err, const Entry& e, int64_t min, int64_t 
     std::string_view digits = *s;
     const bool negative = !digits.empty() && digits.front() == '-';
     if (negative) digits.remove_prefix(1);
+    // At most 18 digits: no int64_t overflow, and far beyond any limit here.
     bool ok = !digits.empty() && digits.size() <= 18;
     int64_t v = 0;
-    for (char c : digits) {
+    for (size_t i = 0; ok && i < digits.size(); ++i) {
+        const char c = digits[i];
         if (c < '0' || c > '9') ok = false;
         else v = v * 10 + (c - '0');
     }

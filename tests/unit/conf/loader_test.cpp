@@ -230,7 +230,7 @@ TEST_CASE("duplicate keys, wrong types and syntax errors", "[conf][loader]") {
     SECTION("two documents") {
         CHECK(errors_of(kBase + "---\nspool: /x\n") ==
               std::vector<std::string>{
-                  "t.yaml:6:1: the configuration must be one YAML document (found a second '---')"});
+                  "t.yaml:5:1: the configuration must be one YAML document (found a second one)"});
     }
 }
 
