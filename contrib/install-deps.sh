@@ -31,7 +31,7 @@ TEST_PKGS=(
   unbound nsd ldnsutils dnsutils
   eatmydata
   opendkim-tools
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-16
   procps psmisc iproute2 time
 )
 
