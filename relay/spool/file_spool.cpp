@@ -136,7 +136,8 @@ bool FileSpool::remove(const std::string& id) {
         if (!io::unlink_file(dir, id, false)) continue;
         io::unlink_file(dir, state_name(id), true);
         io::unlink_file(dir_fd(!held), state_name(id), true);
-        io::fsync_fd(dir);
+        if (held) io::fsync_fd(dir);
+        else sync_queue_dir();
         return true;
     }
     return false;

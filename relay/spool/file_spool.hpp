@@ -32,7 +32,7 @@ public:
         std::string root;
         io::UniqueFd root_fd, incoming, queue, hold, corrupt;
     };
-    explicit FileSpool(Dirs dirs) : d_(std::move(dirs)) {}
+    explicit FileSpool(Dirs dirs) : d_(std::move(dirs)), queue_sync_(d_.queue.get()) {}
 
     std::unique_ptr<Writer> begin() override;
     std::optional<QueuedMessage> load(const std::string& id) override;
@@ -47,6 +47,9 @@ public:
     // For FileWriter.
     int incoming_fd() const { return d_.incoming.get(); }
     int queue_fd() const { return d_.queue.get(); }
+    // fsync(queue/), shared with concurrent callers (io::GroupSync): as
+    // strong as calling fsync yourself, cheaper under concurrency.
+    bool sync_queue_dir() { return queue_sync_.sync(); }
 
 private:
     // A committed message file, opened and its trailer checked.
@@ -65,6 +68,7 @@ private:
 
     Dirs d_;
     std::array<std::mutex, 64> locks_;
+    io::GroupSync queue_sync_;
 };
 
 // Removes files a crash left behind (see docs/spool.md "At restart").

@@ -5,7 +5,9 @@
 //   1. append envelope record + trailer (trailer.hpp), flush
 //   2. fsync(file)                 — body, envelope and trailer durable
 //   3. rename incoming/<id> → queue/<id>
-//   4. fsync(queue/)               — the name is durable
+//   4. fsync(queue/)               — the name is durable (an fsync that
+//                                    started after our rename; concurrent
+//                                    commits share it: io::GroupSync)
 // and only then returns true (SPEC §4: the 250 waits for this). Any
 // failure removes the file and returns false; the session answers 451.
 // XXX If step 4 fails the rename may or may not survive a crash; we
@@ -70,7 +72,7 @@ public:
         if (!flush() || !io::fsync_fd(fd_.get()) || !fd_.reset()) return fail();
         if (::renameat(spool_->incoming_fd(), id_.c_str(), spool_->queue_fd(), id_.c_str()) != 0) return fail();
         done_ = true;
-        if (!io::fsync_fd(spool_->queue_fd())) {
+        if (!spool_->sync_queue_dir()) {
             ::unlinkat(spool_->queue_fd(), id_.c_str(), 0);
             return false;
         }

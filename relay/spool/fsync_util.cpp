@@ -56,6 +56,30 @@ bool fsync_fd(int fd) {
     return rc == 0;
 }
 
+bool GroupSync::sync() {
+    std::unique_lock lock(mu_);
+    if (!next_) next_ = std::make_shared<Round>();
+    const std::shared_ptr<Round> mine = next_;
+    while (!mine->done) {
+        if (!running_) {
+            // Lead: every caller of this round arrived before this fsync
+            // starts; later ones collect in a fresh round.
+            running_ = true;
+            next_.reset();
+            lock.unlock();
+            const bool ok = fsync_fd(fd_);
+            lock.lock();
+            mine->ok = ok;
+            mine->done = true;
+            running_ = false;
+            cv_.notify_all();
+            break;
+        }
+        cv_.wait(lock);
+    }
+    return mine->ok;
+}
+
 bool read_file(int dirfd, const std::string& name, std::string& out, bool* missing) {
     if (missing) *missing = false;
     UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));

@@ -16,6 +16,9 @@
 
 #include <sys/types.h>
 
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -54,5 +57,28 @@ bool move_file(int from_dir, const std::string& from, int to_dir, const std::str
 // unlinkat; a missing file counts as success when missing_ok.
 bool unlink_file(int dirfd, const std::string& name, bool missing_ok);
 bool exists(int dirfd, const std::string& name);
+
+// Group commit for fsync of one directory. sync() returns only after an
+// fsync(dir) that *started after* sync() was called has completed, and
+// returns that fsync's result: exactly the guarantee of calling
+// fsync_fd(dir) yourself. Callers that arrive while an fsync runs share
+// the next one (one leads, the rest wait), so N concurrent commits cost
+// about two fsyncs instead of N. Blocks: call it off the I/O threads.
+class GroupSync {
+public:
+    explicit GroupSync(int dirfd) : fd_(dirfd) {}
+    bool sync();
+
+private:
+    struct Round {
+        bool done = false;
+        bool ok = false;
+    };
+    int fd_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::shared_ptr<Round> next_;  // collecting callers; starts when the running one ends
+    bool running_ = false;
+};
 
 }  // namespace mxgate::spool::io
