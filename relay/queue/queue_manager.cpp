@@ -95,7 +95,9 @@ size_t QueueManager::queued_count() const {
 void QueueManager::enqueue(const std::string& id) {
     load_one(id);
     std::lock_guard lock(mu_);
-    dispatch_due();
+    // Only this message can have become due: no walk over the whole index
+    // for every accepted message (that was O(queue) per message).
+    dispatch_due(&id);
 }
 
 void QueueManager::flush_all() {
@@ -202,16 +204,21 @@ Route QueueManager::route_for(const std::string& rcpt_domain) const {
 // route has workers. One route per message at a time: a message whose
 // recipients span routes is attempted route by route, so two workers never
 // write the same message's state.
-void QueueManager::dispatch_due() {
+void QueueManager::dispatch_due(const std::string* only) {
     if (stopped_) return;
     const auto now = SysClock::now();
-    for (auto& [id, e] : entries_) {
-        if (e.in_flight || e.next_attempt > now || e.domains.empty()) continue;
+    const auto make_ready = [&](Entry& e) {
+        if (e.in_flight || e.next_attempt > now || e.domains.empty()) return;
         const Route r = route_for(*e.domains.begin());
         e.in_flight = true;
         ++in_flight_;
         routes_[r.key()] = r;
-        ready_[r.key()].push_back(id);
+        ready_[r.key()].push_back(e.id);
+    };
+    if (only) {
+        if (auto it = entries_.find(*only); it != entries_.end()) make_ready(it->second);
+    } else {
+        for (auto& [id, e] : entries_) make_ready(e);
     }
     for (auto& [key, q] : ready_) {
         int& w = workers_[key];
@@ -389,14 +396,25 @@ void QueueManager::finish_or_reschedule(spool::QueuedMessage& msg, bool had_defe
         pending_domains.clear();
     }
 
+    if (pending.empty()) {
+        // remove() ends in an fsync of queue/: run it on the blocking pool,
+        // never on an I/O thread and never under mu_ (enqueue() takes mu_
+        // on the sessions' threads). The entry stays in flight until the
+        // files are gone, so nothing dispatches or deletes it meanwhile.
+        auto job = [this, spool = rt_.spool, id = env.id] {
+            spool->remove(id);
+            asio::post(strand_, [this, id] {
+                std::lock_guard lock(mu_);
+                --in_flight_;
+                entries_.erase(id);
+            });
+        };
+        asio::post(rt_.blocking, std::move(job));
+        return;
+    }
     std::lock_guard lock(mu_);
     --in_flight_;
     auto it = entries_.find(env.id);
-    if (pending.empty()) {
-        rt_.spool->remove(env.id);
-        if (it != entries_.end()) entries_.erase(it);
-        return;
-    }
     if (had_deferral) {
         ++st.attempts;
         st.next_attempt = now + retry_delay(qc, st.attempts).count();

@@ -82,7 +82,7 @@ private:
     void bounce(const spool::QueuedMessage& msg, const std::vector<size_t>& failed, bool delay_only);
     Route route_for(const std::string& rcpt_domain) const;
     void load_one(const std::string& id);
-    void dispatch_due();  // caller holds mu_
+    void dispatch_due(const std::string* only = nullptr);  // caller holds mu_; only: just that entry
     void wake();
 
     server::Runtime& rt_;
