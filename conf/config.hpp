@@ -105,7 +105,7 @@ struct TlsRpt {
 };
 
 struct InboundTls {
-    TlsProfile profile{TlsProfileName::modern};
+    TlsProfile profile{TlsProfileName::modern, {}, {}, {}, {}};
     std::vector<std::string> require_tls_domains;  // sender domains
     std::vector<Network> require_tls_networks;     // client networks
     std::optional<TlsProfile> dry_run;
@@ -115,7 +115,7 @@ struct OutboundTls {
     OutboundLevel default_level = OutboundLevel::opportunistic;
     bool use_mta_sts = true;
     bool use_dane = true;
-    TlsProfile profile{TlsProfileName::intermediate};
+    TlsProfile profile{TlsProfileName::intermediate, {}, {}, {}, {}};
     Fallback fallback = Fallback::plaintext_logged;
     std::map<std::string, DomainTlsPolicy> policies;  // lower-case domain
     TlsRpt tlsrpt;

@@ -149,7 +149,10 @@ void load_policies(Ctx& c, const Entry& e, OutboundTls& out) {
             }
         }
         if (const Entry* pr = s.find("profile")) {
-            if (std::optional<TlsProfileName> name = as_profile_name(c, *pr)) p.profile = TlsProfile{*name};
+            if (std::optional<TlsProfileName> name = as_profile_name(c, *pr)) {
+                p.profile = TlsProfile{};
+                p.profile->name = *name;
+            }
         }
         out.policies.emplace(domain, std::move(p));
     }

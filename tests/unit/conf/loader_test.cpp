@@ -41,6 +41,14 @@ TEST_CASE("a minimal config gets the strict defaults", "[conf][loader]") {
     CHECK_FALSE(cfg->metrics.address.has_value());
 }
 
+TEST_CASE("hostname defaults to the system's name, lower-cased", "[conf][loader]") {
+    const auto cfg = load_ok(
+        "tls: {self_signed: true}\n"
+        "domains: [{name: example.org, recipients: ['@example.org'], downstream: {address: 'h.example.org:25'}}]\n");
+    CHECK_FALSE(cfg->hostname.empty());
+    for (char c : cfg->hostname) CHECK_FALSE((c >= 'A' && c <= 'Z'));
+}
+
 TEST_CASE("unbuilt features read as off in the snapshot", "[conf][loader][features]") {
     const auto cfg = load_ok(kBase);
     CHECK_FALSE(cfg->tls.outbound.use_mta_sts);
