@@ -51,11 +51,11 @@ std::string control_execute(Runtime& rt, const std::string& line) {
         }
         return rt.queue->flush_id(id) ? "ok flushing " + id : "error no queued message " + id;
     }
+    if (verb != "delete" && verb != "bounce" && verb != "release") return "error unknown command " + verb;
     if (id.empty()) return "error " + verb + " needs a queue id";
     if (verb == "delete") return rt.queue->delete_message(id, err) ? "ok deleted " + id : "error " + err;
     if (verb == "bounce") return rt.queue->bounce_message(id, err) ? "ok bounced " + id : "error " + err;
-    if (verb == "release") return rt.queue->release_message(id, err) ? "ok released " + id : "error " + err;
-    return "error unknown command " + verb;
+    return rt.queue->release_message(id, err) ? "ok released " + id : "error " + err;
 }
 
 namespace {

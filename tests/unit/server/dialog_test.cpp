@@ -11,6 +11,9 @@
 // Transcript syntax, one directive per line:
 //   # text              comment; blank lines are ignored too
 //   @listener NAME      (first lines only) connect to "mx" (default) or "mx-tls"
+//   @known-bug TEXT     the dialog is expected to FAIL because of the bug TEXT
+//                       describes; it fails the test once it passes (remove
+//                       the line when the bug is fixed)
 //   > TEXT              send TEXT followed by CRLF
 //   >> TEXT             send TEXT as is (no CRLF appended)
 //   < PREFIX            read the next reply line; it must start with PREFIX
@@ -343,7 +346,7 @@ struct Step {
     std::string arg;
 };
 
-std::vector<Step> parse_dialog(const std::string& path, std::string& listener) {
+std::vector<Step> parse_dialog(const std::string& path, std::string& listener, std::string* known_bug = nullptr) {
     std::ifstream in(path);
     REQUIRE(in);
     std::vector<Step> steps;
@@ -362,6 +365,10 @@ std::vector<Step> parse_dialog(const std::string& path, std::string& listener) {
         }
         if (l.rfind("@listener ", 0) == 0) {
             listener = l.substr(10);
+            continue;
+        }
+        if (l.rfind("@known-bug ", 0) == 0) {
+            if (known_bug) *known_bug = l.substr(11);
             continue;
         }
         Step s;
@@ -406,7 +413,11 @@ std::string run_dialog(const std::string& path) {
             if (!client.send(data)) return where + "send failed";
         } else if (s.op == "<") {
             const auto got = client.line();
-            if (!got) return where + "no reply line (unread: " + visible(client.pending()) + ")";
+            if (!got) {
+                std::string seen;
+                for (const auto& e : srv.events->events()) seen += " " + e.name;
+                return where + "no reply line (unread: " + visible(client.pending()) + "; events:" + seen + ")";
+            }
             if (got->rfind(unescape(s.arg), 0) != 0) return where + "got: " + visible(*got);
         } else {
             std::istringstream a(s.arg);
@@ -454,7 +465,19 @@ TEST_CASE("dialog transcripts", "[dialog]") {
     const auto files = dialog_files();
     REQUIRE(files.size() >= 15);
     for (const auto& f : files) {
-        DYNAMIC_SECTION(fs::path(f).filename().string()) { CHECK(run_dialog(f) == ""); }
+        DYNAMIC_SECTION(fs::path(f).filename().string()) {
+            std::string listener, known_bug;
+            parse_dialog(f, listener, &known_bug);
+            const std::string result = run_dialog(f);
+            if (known_bug.empty()) {
+                CHECK(result == "");
+            } else {
+                INFO("known bug: " << known_bug);
+                INFO("this dialog now passes: the bug is fixed, remove its @known-bug line");
+                CHECK(result != "");
+                WARN("known bug still present: " << known_bug << " -- " << result);
+            }
+        }
     }
 }
 
