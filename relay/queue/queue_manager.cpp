@@ -397,19 +397,23 @@ void QueueManager::finish_or_reschedule(spool::QueuedMessage& msg, bool had_defe
     }
 
     if (pending.empty()) {
-        // remove() ends in an fsync of queue/: run it on the blocking pool,
-        // never on an I/O thread and never under mu_ (enqueue() takes mu_
-        // on the sessions' threads). The entry stays in flight until the
-        // files are gone, so nothing dispatches or deletes it meanwhile.
-        auto job = [this, spool = rt_.spool, id = env.id] {
-            spool->remove(id);
-            asio::post(strand_, [this, id] {
-                std::lock_guard lock(mu_);
-                --in_flight_;
-                entries_.erase(id);
-            });
-        };
-        asio::post(rt_.blocking, std::move(job));
+        // Unlink here (the entry is in flight: nobody else touches it), but
+        // never wait for fsync(queue/) on an I/O thread or under mu_: one
+        // fsync on the blocking pool covers every removal before it (and
+        // the next commit's fsync of queue/ covers them too). Until it has
+        // run, a crash can only bring a delivered message back (a
+        // duplicate, as in Postfix, which never syncs its unlinks).
+        rt_.spool->remove_unsynced(env.id);
+        if (!removal_sync_queued_->exchange(true)) {
+            auto job = [spool = rt_.spool, queued = removal_sync_queued_] {
+                queued->store(false);  // removals from now on need another sync
+                spool->sync_removals();
+            };
+            asio::post(rt_.blocking, std::move(job));
+        }
+        std::lock_guard lock(mu_);
+        --in_flight_;
+        entries_.erase(env.id);
         return;
     }
     std::lock_guard lock(mu_);

@@ -21,6 +21,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -98,6 +99,8 @@ private:
     std::map<std::string, int> workers_;                    // route key -> count
     int in_flight_ = 0;
     bool stopped_ = false;
+    // A sync_removals() job is queued on the blocking pool (shared with it).
+    std::shared_ptr<std::atomic<bool>> removal_sync_queued_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace mxgate::queue

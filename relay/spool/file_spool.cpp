@@ -129,6 +129,14 @@ bool FileSpool::update(const std::string& id, const DeliveryState& st) {
 }
 
 bool FileSpool::remove(const std::string& id) {
+    if (!remove_unsynced(id)) return false;
+    sync_queue_dir();
+    return true;
+}
+
+// Unlinks; a message in hold/ is synced here (rare), one in queue/ by the
+// caller's sync_removals(), shared with other removals and commits.
+bool FileSpool::remove_unsynced(const std::string& id) {
     if (!is_valid_queue_id(id)) return false;
     std::lock_guard lock(lock_for(id));
     for (bool held : {false, true}) {
@@ -137,7 +145,6 @@ bool FileSpool::remove(const std::string& id) {
         io::unlink_file(dir, state_name(id), true);
         io::unlink_file(dir_fd(!held), state_name(id), true);
         if (held) io::fsync_fd(dir);
-        else sync_queue_dir();
         return true;
     }
     return false;

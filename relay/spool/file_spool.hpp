@@ -39,6 +39,8 @@ public:
     bool read_body(const std::string& id, std::string& out) override;
     bool update(const std::string& id, const DeliveryState& st) override;
     bool remove(const std::string& id) override;
+    bool remove_unsynced(const std::string& id) override;
+    bool sync_removals() override { return sync_queue_dir(); }
     bool hold(const std::string& id) override;
     bool release(const std::string& id) override;
     std::vector<std::string> list(bool held) override;

@@ -105,6 +105,12 @@ public:
     // Durably replaces the delivery state.
     virtual bool update(const std::string& id, const DeliveryState& st) = 0;
     virtual bool remove(const std::string& id) = 0;
+    // remove() that does not wait for the directory fsync; sync_removals()
+    // makes every earlier removal durable. A removal that is not yet
+    // durable can only bring a delivered message back after a crash (a
+    // duplicate, never a loss); the default is remove(), already durable.
+    virtual bool remove_unsynced(const std::string& id) { return remove(id); }
+    virtual bool sync_removals() { return true; }
     virtual bool hold(const std::string& id) = 0;
     virtual bool release(const std::string& id) = 0;
     // Ids of committed messages (queue/ or hold/).
