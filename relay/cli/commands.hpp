@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "conf/conf.hpp"
+#include "relay/spool/spool.hpp"
 
 namespace mxgate::cli {
 
@@ -32,5 +33,8 @@ std::optional<CommonOptions> parse_common(const std::vector<std::string>& args);
 std::string config_path(const CommonOptions& o);
 // Loads the configuration, printing every error as FILE:LINE:COL: message.
 std::shared_ptr<const conf::Config> load_or_report(const std::string& path);
+// Opens the configured spool for a tool running beside the daemon (no
+// repair); prints "mxgate WHAT: reason" and returns null when it cannot.
+std::shared_ptr<spool::Spool> open_spool_for_tool(const conf::Config& cfg, const char* what);
 
 }  // namespace mxgate::cli

@@ -42,6 +42,15 @@ std::shared_ptr<const conf::Config> load_or_report(const std::string& path) {
     return r.errors.empty() ? r.config : nullptr;
 }
 
+std::shared_ptr<spool::Spool> open_spool_for_tool(const conf::Config& cfg, const char* what) {
+    try {
+        return spool::open_file_spool(cfg.spool, /*repair=*/false);
+    } catch (const std::exception& e) {
+        std::cerr << "mxgate " << what << ": " << e.what() << "\n";
+        return nullptr;
+    }
+}
+
 int cmd_check_config(const std::vector<std::string>& args) {
     auto o = parse_common(args);
     if (!o) return 2;

@@ -169,13 +169,8 @@ int cmd_queue(const std::vector<std::string>& args) {
     }
     auto cfg = load_or_report(config_path(*o));
     if (!cfg) return 2;
-    std::shared_ptr<spool::Spool> sp;
-    try {
-        sp = spool::open_file_spool(cfg->spool, /*repair=*/false);
-    } catch (const std::exception& e) {
-        std::cerr << "mxgate queue: " << e.what() << "\n";
-        return 1;
-    }
+    auto sp = open_spool_for_tool(*cfg, "queue");
+    if (!sp) return 1;
     if (verb == "list") return list(*sp, json);
     if (verb == "show") return show(*sp, pos[0]);
     const std::string id = pos.empty() ? "" : pos[0];

@@ -41,13 +41,8 @@ int cmd_status(const std::vector<std::string>& args) {
     }
     auto cfg = load_or_report(config_path(*o));
     if (!cfg) return 2;
-    std::shared_ptr<spool::Spool> sp;
-    try {
-        sp = spool::open_file_spool(cfg->spool, /*repair=*/false);
-    } catch (const std::exception& e) {
-        std::cerr << "mxgate status: " << e.what() << "\n";
-        return 1;
-    }
+    auto sp = open_spool_for_tool(*cfg, "status");
+    if (!sp) return 1;
     const auto routes = queue::DownstreamStatus::read(cfg->spool + "/state/routes");
     std::map<std::string, Backlog> backlog;  // owner domain, or "other"
     for (const auto& id : sp->list(false)) {

@@ -87,11 +87,14 @@ asio::awaitable<error_code> SmtpStream::fill(Clock::duration timeout, size_t max
     }
     Deadline deadline(*this, timeout);
     error_code ec;
-    // Wait for readability before allocating read space, so an idle session
-    // holds no buffer (unless TLS already has decrypted bytes pending).
-    const bool tls_pending = tls_ && SSL_pending(tls_->native_handle()) > 0;
-    if (!tls_pending) {
-        co_await socket().async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
+    // A plain socket waits for readability before read space is allocated,
+    // so an idle session holds no buffer. Not with TLS: records already
+    // pulled off the socket can sit in OpenSSL's or Asio's buffers, where
+    // SSL_pending() does not count them, and the socket would never wake
+    // us for them (a session hung until its timeout; tests/unit/server
+    // dialogs/starttls_data_records.dialog).
+    if (!tls_) {
+        co_await plain_->async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
         if (ec) co_return timed_out_ ? error_code(asio::error::timed_out) : ec;
     }
     const size_t chunk = 16 * 1024;
@@ -124,32 +127,31 @@ asio::awaitable<error_code> SmtpStream::write(std::string_view data, Clock::dura
 
 asio::awaitable<error_code> SmtpStream::handshake_server(asio::ssl::context& ctx,
                                                          Clock::duration timeout) {
-    if (tls_) co_return asio::error::already_connected;
-    // RFC 3207 §4.2: nothing received before the handshake may be used after it.
-    discard_buffer();
-    tls_.emplace(std::move(*plain_), ctx);
-    plain_.reset();
-    Deadline deadline(*this, timeout);
-    error_code ec;
-    co_await tls_->async_handshake(asio::ssl::stream_base::server, redirect_error(use_awaitable, ec));
-    if (ec) {
-        last_tls_error_ = timed_out_ ? "handshake timed out" : ec.message();
-        if (timed_out_) ec = asio::error::timed_out;
-    }
+    auto op = handshake(ctx, asio::ssl::stream_base::server, std::string(), timeout);
+    const error_code ec = co_await std::move(op);
     co_return ec;
 }
 
 asio::awaitable<error_code> SmtpStream::handshake_client(asio::ssl::context& ctx,
                                                          const std::string& sni,
                                                          Clock::duration timeout) {
+    auto op = handshake(ctx, asio::ssl::stream_base::client, sni, timeout);
+    const error_code ec = co_await std::move(op);
+    co_return ec;
+}
+
+asio::awaitable<error_code> SmtpStream::handshake(asio::ssl::context& ctx,
+                                                  asio::ssl::stream_base::handshake_type type,
+                                                  std::string sni, Clock::duration timeout) {
     if (tls_) co_return asio::error::already_connected;
+    // RFC 3207 §4.2: nothing received before the handshake may be used after it.
     discard_buffer();
     tls_.emplace(std::move(*plain_), ctx);
     plain_.reset();
     if (!sni.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), sni.c_str());
     Deadline deadline(*this, timeout);
     error_code ec;
-    co_await tls_->async_handshake(asio::ssl::stream_base::client, redirect_error(use_awaitable, ec));
+    co_await tls_->async_handshake(type, redirect_error(use_awaitable, ec));
     if (ec) {
         last_tls_error_ = timed_out_ ? "handshake timed out" : ec.message();
         if (timed_out_) ec = asio::error::timed_out;

@@ -74,6 +74,10 @@ private:
     // Arms the deadline timer; the returned guard disarms it. If it fires,
     // the socket's pending operations are cancelled and timed_out_ is set.
     class Deadline;
+    // STARTTLS/implicit TLS in either role; sni only for clients.
+    boost::asio::awaitable<error_code> handshake(boost::asio::ssl::context& ctx,
+                                                 boost::asio::ssl::stream_base::handshake_type type,
+                                                 std::string sni, Clock::duration timeout);
 
     std::string in_;
     size_t in_pos_ = 0;
