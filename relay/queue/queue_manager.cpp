@@ -1,11 +1,14 @@
 #include "relay/queue/queue_manager.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "relay/core/offload.hpp"
 #include "relay/queue/bounce.hpp"
 #include "relay/queue/smtp_courier.hpp"
 
@@ -68,10 +71,10 @@ void QueueManager::load_one(const std::string& id) {
     Entry e;
     e.id = id;
     e.arrival = m->envelope.arrival;
-    e.next_attempt = SysClock::time_point(std::chrono::seconds(m->state.next_attempt));
+    const auto when = SysClock::time_point(std::chrono::seconds(m->state.next_attempt));
     for (size_t i = 0; i < m->envelope.recipients.size(); ++i)
         if (i >= m->state.rcpt_state.size() || m->state.rcpt_state[i] == spool::RcptState::pending)
-            e.domains.insert(domain_of(m->envelope.recipients[i].address));
+            e.due[domain_of(m->envelope.recipients[i].address)] = when;
     std::lock_guard lock(mu_);
     entries_[id] = std::move(e);
 }
@@ -102,7 +105,8 @@ void QueueManager::enqueue(const std::string& id) {
 
 void QueueManager::flush_all() {
     std::lock_guard lock(mu_);
-    for (auto& [id, e] : entries_) e.next_attempt = SysClock::time_point{};
+    for (auto& [id, e] : entries_)
+        for (auto& [d, when] : e.due) when = SysClock::time_point{};
     dispatch_due();
 }
 
@@ -110,8 +114,8 @@ size_t QueueManager::flush_domain(const std::string& domain) {
     std::lock_guard lock(mu_);
     size_t n = 0;
     for (auto& [id, e] : entries_)
-        if (e.domains.count(domain)) {
-            e.next_attempt = SysClock::time_point{};
+        if (auto d = e.due.find(domain); d != e.due.end()) {
+            d->second = SysClock::time_point{};
             ++n;
         }
     dispatch_due();
@@ -122,7 +126,7 @@ bool QueueManager::flush_id(const std::string& id) {
     std::lock_guard lock(mu_);
     auto it = entries_.find(id);
     if (it == entries_.end()) return false;
-    it->second.next_attempt = SysClock::time_point{};
+    for (auto& [d, when] : it->second.due) when = SysClock::time_point{};
     dispatch_due();
     return true;
 }
@@ -208,8 +212,10 @@ void QueueManager::dispatch_due(const std::string* only) {
     if (stopped_) return;
     const auto now = SysClock::now();
     const auto make_ready = [&](Entry& e) {
-        if (e.in_flight || e.next_attempt > now || e.domains.empty()) return;
-        const Route r = route_for(*e.domains.begin());
+        if (e.in_flight) return;
+        const auto d = std::find_if(e.due.begin(), e.due.end(), [&](const auto& kv) { return kv.second <= now; });
+        if (d == e.due.end()) return;
+        const Route r = route_for(d->first);
         e.in_flight = true;
         ++in_flight_;
         routes_[r.key()] = r;
@@ -235,7 +241,8 @@ asio::awaitable<void> QueueManager::scheduler() {
             if (stopped_) co_return;
             dispatch_due();
             for (const auto& [id, e] : entries_)
-                if (!e.in_flight && !e.domains.empty() && e.next_attempt < next) next = e.next_attempt;
+                if (!e.in_flight)
+                    for (const auto& [d, when] : e.due) next = std::min(next, when);
         }
         wake_timer_.expires_at(std::chrono::steady_clock::now() +
                                std::max(std::chrono::milliseconds(10),
@@ -300,10 +307,11 @@ asio::awaitable<void> QueueManager::attempt(const Route& route, const std::strin
 
     DeliveryOutcome out;
     if (!rcpts.empty()) out = co_await courier_->deliver(route, *msg, body, rcpts, link);
-    apply(route, *msg, rcpts, out);
+    const bool had_deferral = apply(route, *msg, rcpts, out);
+    co_await finish_or_reschedule(route, *msg, had_deferral);
 }
 
-void QueueManager::apply(const Route& route, spool::QueuedMessage& msg, const std::vector<size_t>& rcpts,
+bool QueueManager::apply(const Route& route, spool::QueuedMessage& msg, const std::vector<size_t>& rcpts,
                          const DeliveryOutcome& out) {
     auto& env = msg.envelope;
     auto& st = msg.state;
@@ -358,13 +366,14 @@ void QueueManager::apply(const Route& route, spool::QueuedMessage& msg, const st
                              .set(Field::reason, st.last_error)
                              .set(Field::attempts, st.attempts + 1));
     }
-    finish_or_reschedule(msg, !deferred.empty());
+    return !deferred.empty();
 }
 
 // Decides what happens next to a message after an attempt: removed when
 // no recipient is pending; else retried later, bounced at max_lifetime,
 // with one delay warning after delay_warning.
-void QueueManager::finish_or_reschedule(spool::QueuedMessage& msg, bool had_deferral) {
+asio::awaitable<void> QueueManager::finish_or_reschedule(const Route& route, spool::QueuedMessage& msg,
+                                                         bool had_deferral) {
     auto& env = msg.envelope;
     auto& st = msg.state;
     const auto snap = rt_.snapshot();
@@ -414,29 +423,51 @@ void QueueManager::finish_or_reschedule(spool::QueuedMessage& msg, bool had_defe
         std::lock_guard lock(mu_);
         --in_flight_;
         entries_.erase(env.id);
-        return;
+        co_return;
     }
-    std::lock_guard lock(mu_);
-    --in_flight_;
-    auto it = entries_.find(env.id);
+    // Next due time per pending domain: the attempted route's domains retry
+    // per queue.retry after a deferral; the others keep theirs (and are due
+    // at once after a success on this route).
+    std::map<std::string, SysClock::time_point> due;
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = entries_.find(env.id); it != entries_.end()) due = it->second.due;
+    }
+    const auto now_tp = SysClock::time_point(std::chrono::seconds(now));
     if (had_deferral) {
         ++st.attempts;
-        st.next_attempt = now + retry_delay(qc, st.attempts).count();
         if (!st.delay_warned && now - env.arrival >= qc.delay_warning.count()) {
             st.delay_warned = true;
             bounce(msg, pending, true);
         }
-    } else {
-        st.next_attempt = now;  // other routes of this message are due at once
     }
-    rt_.spool->update(env.id, st);
-    if (it != entries_.end()) {
+    const auto retry_at = now_tp + retry_delay(qc, std::max(1, st.attempts));
+    std::map<std::string, SysClock::time_point> next_due;
+    for (const auto& d : pending_domains) {
+        const bool attempted = route_for(d) == route;
+        if (attempted && had_deferral) next_due[d] = retry_at;
+        else if (auto old = due.find(d); old != due.end() && !attempted) next_due[d] = old->second;
+        else next_due[d] = now_tp;
+    }
+    SysClock::time_point earliest = next_due.begin()->second;
+    for (const auto& [d, when] : next_due) earliest = std::min(earliest, when);
+    st.next_attempt = std::chrono::duration_cast<std::chrono::seconds>(earliest.time_since_epoch()).count();
+
+    // The state write ends in fsyncs: on the blocking pool, never on an I/O
+    // thread or under mu_. The entry stays in flight meanwhile.
+    auto write_job = [spool = rt_.spool, id = env.id, st]() { return spool->update(id, st); };
+    auto write_op = core::offload(rt_.blocking, std::move(write_job));
+    const bool written = co_await std::move(write_op);
+    if (!written) rt_.events->emit(Event("queue.write_failed").set(Field::queue_id, env.id).set(Field::reason, "state"));
+
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    if (auto it = entries_.find(env.id); it != entries_.end()) {
         it->second.in_flight = false;
-        it->second.domains = pending_domains;
-        it->second.next_attempt = SysClock::time_point(std::chrono::seconds(st.next_attempt));
+        it->second.due = std::move(next_due);
     }
-    if (!had_deferral) dispatch_due();
-    else wake();
+    dispatch_due(&env.id);
+    wake();
 }
 
 void QueueManager::bounce(const spool::QueuedMessage& msg, const std::vector<size_t>& rcpts, bool delay_only) {

@@ -68,18 +68,23 @@ public:
 private:
     struct Entry {
         std::string id;
-        std::chrono::system_clock::time_point next_attempt;
         int64_t arrival = 0;
         bool in_flight = false;
-        std::set<std::string> domains;  // recipient domains still pending
+        // Each recipient domain still pending, with the time it is due. Per
+        // domain, so a route that keeps deferring never holds back the
+        // message's other routes. (The spool keeps one next_attempt per
+        // message: the earliest of these.)
+        std::map<std::string, std::chrono::system_clock::time_point> due;
     };
 
     boost::asio::awaitable<void> scheduler();
     boost::asio::awaitable<void> worker(Route route);
     boost::asio::awaitable<void> attempt(const Route& route, const std::string& id, std::unique_ptr<Link>& link);
-    void apply(const Route& route, spool::QueuedMessage& msg, const std::vector<size_t>& rcpts,
+    // Records an attempt's outcome in msg; true when a recipient deferred.
+    bool apply(const Route& route, spool::QueuedMessage& msg, const std::vector<size_t>& rcpts,
                const DeliveryOutcome& out);
-    void finish_or_reschedule(spool::QueuedMessage& msg, bool route_down);
+    boost::asio::awaitable<void> finish_or_reschedule(const Route& route, spool::QueuedMessage& msg,
+                                                      bool had_deferral);
     void bounce(const spool::QueuedMessage& msg, const std::vector<size_t>& failed, bool delay_only);
     Route route_for(const std::string& rcpt_domain) const;
     void load_one(const std::string& id);

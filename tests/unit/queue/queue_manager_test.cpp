@@ -281,15 +281,11 @@ TEST_CASE("queue: recipient domains are matched case-insensitively to owner doma
 }
 
 // One home box down must not hold back the recipients of another owner
-// domain in the same message (they are separate routes).
-// XXX KNOWN BUG, hence [!shouldfail] (remove the tag once fixed):
-// dispatch_due() always routes an entry by *e.domains.begin() (the
-// alphabetically first pending domain), and finish_or_reschedule() sets
-// next_attempt = now + retry after any deferral. So while one.example's
-// route keeps deferring, y@two.example is never attempted at all, and it
-// bounces at max_lifetime without a single delivery attempt.
+// domain in the same message (they are separate routes). This was a bug:
+// an entry was routed by its first pending domain only, and a deferral
+// postponed the whole message; now each pending domain has its own due time.
 TEST_CASE("queue: a deferral on one route does not starve the message's other route",
-          "[queue][route][!shouldfail]") {
+          "[queue][route]") {
     QueueFixture f;
     f.courier->route_down("downstream:one.example", 100);
     f.start();
