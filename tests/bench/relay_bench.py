@@ -46,6 +46,7 @@ import platform
 import resource
 import selectors
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -591,7 +592,14 @@ def main():
     ap.add_argument("--systems", default="mxgate,postfix")
     ap.add_argument("--idle", type=int, default=10000, help="idle sessions (0: skip)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the message counts")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="nice increment for the whole run (relays, sinks, clients inherit it); e.g. -10 on a "
+                         "shared machine so other people's builds disturb both relays less")
     args = ap.parse_args()
+    if args.nice:
+        os.nice(args.nice)
+    # SIGTERM unwinds like ^C, so the relays and sinks of the current run are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     if os.geteuid() != 0:
         sys.exit("relay_bench.py: needs root (a private Postfix instance is started)")
@@ -624,7 +632,7 @@ def main():
         s.setup()
     sinks = {"mxgate": Sink(MX_SINK), "postfix": Sink(PF_SINK)}
 
-    info = {"machine": machine(), "disk": disk_of(workdir), "load_start": os.getloadavg(),
+    info = {"machine": machine(), "disk": disk_of(workdir), "load_start": os.getloadavg(), "nice": args.nice,
             "started": time.strftime("%Y-%m-%d %H:%M:%S"), "runs": runs, "quick": args.quick,
             "commands": {}, "cells": []}
     log(f"machine {info['machine']} disk {info['disk']} load {info['load_start']}")
@@ -680,7 +688,7 @@ def main():
 def report(info):
     out = []
     out.append(f"machine: {info['machine']}; disk: {info['disk']}")
-    out.append(f"load average at start {info['load_start']}, at end {info.get('load_end')}; "
+    out.append(f"nice {info.get('nice', 0)}; load average at start {info['load_start']}, at end {info.get('load_end')}; "
                f"{info['runs']} run(s) per cell, medians")
     out.append("")
     out.append("| size | conc | relay | delivered msgs/s | accepted msgs/s | p99 accept ms | p50 accept ms "
