@@ -108,30 +108,11 @@ maillog_file_prefixes = {dir}
 biff = no
 """
 
-# The listener names its address, so inet_interfaces need not hold
-# 127.0.8.3 (it is not an interface address here). chroot off: the queue
-# directory is not set up as a chroot.
-POSTFIX_MASTER = """\
-{host}:{port} inet n       -       n       -       -       smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-"""
+# One master.cf for every private Postfix (tests/integration/lib/postfix.py):
+# the listener names its address, so inet_interfaces need not hold 127.0.8.3
+# (not an interface address here); chroot is off.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from lib.postfix import MASTER_CF  # noqa: E402
 
 
 def log(msg):
@@ -382,7 +363,7 @@ class PostfixSystem:
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             f.write(POSTFIX_MAIN.format(dir=self.dir, sink_host=PF_SINK[0], sink_port=PF_SINK[1]))
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
-            f.write(POSTFIX_MASTER.format(host=PF[0], port=PF[1]))
+            f.write(MASTER_CF.format(address=PF[0], port=PF[1]))
         r = self._postfix("check", check=False)
         if r.returncode != 0:
             raise RuntimeError("postfix check failed: " + r.stdout + r.stderr)
