@@ -22,7 +22,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
 #include <list>
-#include <thread>
 
 #include "relay/cli/commands.hpp"
 #include "relay/queue/queue_manager.hpp"

@@ -68,15 +68,26 @@ void QueueManager::load_one(const std::string& id) {
         rt_.events->emit(Event("queue.corrupt").set(Field::queue_id, id).set(Field::path, where));
         return;
     }
+    index(m->envelope, &m->state);
+}
+
+void QueueManager::index(const spool::Envelope& env, const spool::DeliveryState* st) {
     Entry e;
-    e.id = id;
-    e.arrival = m->envelope.arrival;
-    const auto when = SysClock::time_point(std::chrono::seconds(m->state.next_attempt));
-    for (size_t i = 0; i < m->envelope.recipients.size(); ++i)
-        if (i >= m->state.rcpt_state.size() || m->state.rcpt_state[i] == spool::RcptState::pending)
-            e.due[domain_of(m->envelope.recipients[i].address)] = when;
+    e.id = env.id;
+    e.arrival = env.arrival;
+    const auto when = SysClock::time_point(std::chrono::seconds(st ? st->next_attempt : 0));
+    for (size_t i = 0; i < env.recipients.size(); ++i)
+        if (!st || i >= st->rcpt_state.size() || st->rcpt_state[i] == spool::RcptState::pending)
+            e.due[domain_of(env.recipients[i].address)] = when;
     std::lock_guard lock(mu_);
-    entries_[id] = std::move(e);
+    entries_[env.id] = std::move(e);
+}
+
+bool QueueManager::in_delivery(const std::string& id, std::string& error) const {
+    auto it = entries_.find(id);
+    if (it == entries_.end() || !it->second.in_flight) return false;
+    error = "message " + id + " is being delivered; try again";
+    return true;
 }
 
 void QueueManager::stop() {
@@ -93,6 +104,13 @@ bool QueueManager::busy() const {
 size_t QueueManager::queued_count() const {
     std::lock_guard lock(mu_);
     return entries_.size();
+}
+
+void QueueManager::enqueue(const spool::Envelope& env) {
+    // No read-back of the file just committed: the envelope is in hand.
+    index(env, nullptr);
+    std::lock_guard lock(mu_);
+    dispatch_due(&env.id);
 }
 
 void QueueManager::enqueue(const std::string& id) {
@@ -133,11 +151,8 @@ bool QueueManager::flush_id(const std::string& id) {
 
 bool QueueManager::delete_message(const std::string& id, std::string& error) {
     std::lock_guard lock(mu_);
+    if (in_delivery(id, error)) return false;
     auto it = entries_.find(id);
-    if (it != entries_.end() && it->second.in_flight) {
-        error = "message " + id + " is being delivered; try again";
-        return false;
-    }
     if (!rt_.spool->remove(id)) {
         error = "no message " + id;
         return false;
@@ -150,11 +165,7 @@ bool QueueManager::delete_message(const std::string& id, std::string& error) {
 bool QueueManager::bounce_message(const std::string& id, std::string& error) {
     {
         std::lock_guard lock(mu_);
-        auto it = entries_.find(id);
-        if (it != entries_.end() && it->second.in_flight) {
-            error = "message " + id + " is being delivered; try again";
-            return false;
-        }
+        if (in_delivery(id, error)) return false;
     }
     auto msg = rt_.spool->load(id);
     if (!msg) {

@@ -53,7 +53,8 @@ public:
     bool busy() const;         // deliveries in flight
     size_t queued_count() const;
 
-    void enqueue(const std::string& id);        // a message was just committed
+    void enqueue(const std::string& id);        // a message was just committed (read from the spool)
+    void enqueue(const spool::Envelope& env);   // the same, from the envelope the committer holds
     void flush_all();                            // retry everything now
     size_t flush_domain(const std::string& domain);  // ETRN: owner domain or recipient domain
     bool flush_id(const std::string& id);
@@ -88,6 +89,11 @@ private:
     void bounce(const spool::QueuedMessage& msg, const std::vector<size_t>& failed, bool delay_only);
     Route route_for(const std::string& rcpt_domain) const;
     void load_one(const std::string& id);
+    // Indexes a message: every recipient not done under st is pending (st
+    // null: a fresh message, all pending, due now).
+    void index(const spool::Envelope& env, const spool::DeliveryState* st);
+    // True (with error) when id is being delivered right now; caller holds mu_.
+    bool in_delivery(const std::string& id, std::string& error) const;
     void dispatch_due(const std::string* only = nullptr);  // caller holds mu_; only: just that entry
     void wake();
 

@@ -219,7 +219,7 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
                          .set(Field::size, env.size)
                          .set(Field::tls, tls_ ? tls_->version : std::string("none")));
     tx_ = Transaction{};
-    if (rt_.queue) rt_.queue->enqueue(env.id);
+    if (rt_.queue) rt_.queue->enqueue(env);
 }
 
 }  // namespace mxgate::server
