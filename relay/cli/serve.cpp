@@ -24,6 +24,7 @@
 #include <list>
 
 #include "relay/cli/commands.hpp"
+#include "relay/core/event_journal.hpp"
 #include "relay/queue/queue_manager.hpp"
 #include "relay/server/control.hpp"
 #include "relay/server/listener.hpp"
@@ -169,6 +170,12 @@ int cmd_serve(const std::vector<std::string>& args) {
     auto resolver = core::make_unbound_resolver(d.io.get_executor(), cfg->dns);
     d.rt = std::make_unique<server::Runtime>(d.io, d.events, spool, resolver, snap);
     d.events->add(std::make_shared<server::MetricsSink>(d.rt->metrics));
+    try {
+        d.events->add(std::make_shared<core::EventJournal>(cfg->spool));
+    } catch (const std::exception& e) {
+        std::cerr << "mxgate: " << e.what() << "\n";
+        return 1;
+    }
     d.queue = std::make_unique<queue::QueueManager>(*d.rt);
     d.rt->queue = d.queue.get();
     d.rt->metrics.set_gauge("mxgate_connections", [rt = d.rt.get()] { return rt->connections.total(); });
