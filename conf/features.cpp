@@ -20,7 +20,7 @@ struct Gate {
 };
 
 constexpr Gate kGates[] = {
-    {Feature::submission_listener, false, nullptr},
+    {Feature::submission_listener, true, nullptr},
     {Feature::lab_listener, false, nullptr},
     {Feature::inbound_require_tls, false, nullptr},
     {Feature::inbound_dry_run, false, nullptr},
@@ -34,7 +34,7 @@ constexpr Gate kGates[] = {
     {Feature::tlsrpt, false, [](Config& c) { c.tls.outbound.tlsrpt.enabled = false; }},
     {Feature::dnssec_validate, false, nullptr},
     {Feature::dkim_sign, false, nullptr},
-    {Feature::auth, false, nullptr},
+    {Feature::auth, true, nullptr},
     {Feature::spf, false, [](Config& c) { c.policy.spf = false; }},
     {Feature::dkim_verify, false, [](Config& c) { c.policy.dkim_verify = false; }},
     {Feature::dmarc_enforce, false, [](Config& c) { c.policy.dmarc_enforce = false; }},

@@ -76,7 +76,7 @@ void load_listeners(Ctx& c, const Entry& e) {
         } else {
             ok = false;
         }
-        read_into(s, "tls", l.tls, [&](const Entry& v) {
+        const Entry* tls = read_into(s, "tls", l.tls, [&](const Entry& v) {
             return as_enum<ListenerTls>(c.err, v, {{"none", ListenerTls::none},
                                                    {"starttls", ListenerTls::starttls},
                                                    {"implicit", ListenerTls::implicit}});
@@ -90,6 +90,10 @@ void load_listeners(Ctx& c, const Entry& e) {
         // Feature gates, after the whole listener has been checked.
         if (role != nullptr && l.role == ListenerRole::submission)
             refuse_unbuilt(c.err, Feature::submission_listener, role->value, role->path + ": submission");
+        // SPEC §5: submission takes passwords, only ever over TLS.
+        if (l.role == ListenerRole::submission && l.tls == ListenerTls::none && tls != nullptr)
+            c.err.at(tls->value, tls->path + ": none is not allowed for role submission "
+                                             "(AUTH is only accepted over TLS)");
         if (role != nullptr && l.role == ListenerRole::lab) {
             refuse_unbuilt(c.err, Feature::lab_listener, role->value, role->path + ": lab");
             if (!l.lab) l.lab = LabConfig{};

@@ -98,8 +98,7 @@ void load_auth(Ctx& c, const Entry& e) {
     read_into(s, "on_cleartext_credentials", auth.on_cleartext_credentials, [&](const Entry& v) {
         return as_enum<CleartextAction>(c.err, v, {{"log", CleartextAction::log}, {"lock", CleartextAction::lock}});
     });
-    // The whole section is one feature: AUTH is only offered on submission
-    // listeners, which are not built. An empty `auth:` asks for nothing.
+    // The whole section is one feature (AUTH on submission listeners).
     if (!s.empty()) refuse_unbuilt(c.err, Feature::auth, e.value, e.path);
 }
 

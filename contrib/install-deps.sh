@@ -26,7 +26,8 @@ BUILD_PKGS=(
   publicsuffix
 )
 TEST_PKGS=(
-  swaks python3
+  swaks libio-socket-ssl-perl libnet-ssleay-perl python3
+  fail2ban
   postfix
   unbound nsd ldnsutils dnsutils
   eatmydata
@@ -41,6 +42,6 @@ $SUDO apt-get install -y -qq --no-install-recommends "${BUILD_PKGS[@]}" "${TEST_
 # The distribution's postfix/unbound/nsd services are not used by the tests
 # (they start their own private instances on loopback); stop them if the
 # package install started them so they do not hold port 25 or 53.
-for svc in postfix unbound nsd; do
+for svc in postfix unbound nsd fail2ban; do
   if command -v service >/dev/null 2>&1; then $SUDO service "$svc" stop >/dev/null 2>&1 || true; fi
 done

@@ -24,7 +24,8 @@ commands:
   probe HOST[:PORT]          audit a server's transport security (not built yet)
   sts DOMAIN                 show a domain's MTA-STS policy (not built yet)
   report downgrades|tls|auth summaries from recorded events (not built yet)
-  user add|passwd|del|list   manage SASL users (not built yet)
+  user add|passwd|del|list [NAME] [--stdin] [-c FILE]
+                             manage SASL users in the configured sasldb
 
 Run 'mxgate COMMAND --help' for a command's options.
 Without -c, serve looks for ./mxgate.yaml, then /etc/mxgate/mxgate.yaml.
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
     if (cmd == "check-config") return cmd_check_config(args);
     if (cmd == "queue") return cmd_queue(args);
     if (cmd == "status") return cmd_status(args);
-    if (cmd == "probe" || cmd == "sts" || cmd == "report" || cmd == "user")
+    if (cmd == "user") return cmd_user(args);
+    if (cmd == "probe" || cmd == "sts" || cmd == "report")
         return cmd_not_built(cmd, args);
     std::cerr << "mxgate: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;

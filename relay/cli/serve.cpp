@@ -9,6 +9,7 @@
 //   6. bind every listener and the metrics endpoint (exit 1 if one fails)
 //   7. handle signals: SIGTERM/SIGINT drain, SIGHUP reloads
 //   8. run the I/O threads until drained
+#include <algorithm>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -174,6 +175,21 @@ int cmd_serve(const std::vector<std::string>& args) {
         d.events->add(std::make_shared<core::EventJournal>(cfg->spool));
     } catch (const std::exception& e) {
         std::cerr << "mxgate: " << e.what() << "\n";
+        return 1;
+    }
+    // 6. SMTP AUTH for submission listeners: libsasl2 and the shared state
+    if (std::any_of(cfg->listeners.begin(), cfg->listeners.end(),
+                    [](const conf::Listener& l) { return l.role == conf::ListenerRole::submission; })) {
+        std::string sasl_error;
+        if (!auth::sasl_library_init(cfg->auth.sasldb, sasl_error)) {
+            std::cerr << "mxgate: " << sasl_error << "\n";
+            return 1;
+        }
+    }
+    try {
+        d.rt->auth = std::make_shared<auth::Service>(cfg->spool);
+    } catch (const std::exception& e) {
+        std::cerr << "mxgate: auth state: " << e.what() << "\n";
         return 1;
     }
     d.queue = std::make_unique<queue::QueueManager>(*d.rt);

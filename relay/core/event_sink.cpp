@@ -13,15 +13,16 @@
 namespace mxgate::core {
 
 std::string_view field_name(Field f) {
-    static constexpr std::array<std::string_view, 40> names = {
+    // Sized by its initialiser: adding a Field needs only its name here.
+    static constexpr std::string_view names[] = {
         "session", "queue_id", "client", "helo", "user", "sender", "recipients", "recipient",
         "domain", "mx", "level", "source", "mode", "tls_version", "cipher", "error", "reason",
         "result", "policy", "disposition", "network", "valid", "would_fail", "errors",
         "listener", "role", "code", "reply", "peer_cert", "size", "count", "id", "attempts",
-        "delay", "address", "path", "tls", "status", "since", "duration",
+        "delay", "address", "path", "tls", "status", "since", "duration", "mechanism",
     };
     const auto i = static_cast<size_t>(f);
-    return i < names.size() ? names[i] : "unknown";
+    return i < std::size(names) ? names[i] : "unknown";
 }
 
 const Value* Event::get(Field f) const {

@@ -27,7 +27,7 @@ enum class Field {
     session, queue_id, client, helo, user, sender, recipients, recipient, domain, mx, level,
     source, mode, tls_version, cipher, error, reason, result, policy, disposition, network,
     valid, would_fail, errors, listener, role, code, reply, peer_cert, size, count, id,
-    attempts, delay, address, path, tls, status, since, duration,
+    attempts, delay, address, path, tls, status, since, duration, mechanism,
 };
 std::string_view field_name(Field f);
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 
+#include "auth/service.hpp"
 #include "conf/config.hpp"
 #include "relay/core/event_sink.hpp"
 #include "relay/core/resolver.hpp"
@@ -52,6 +53,8 @@ public:
     ConnectionLimits connections;
     Metrics metrics;
     queue::QueueManager* queue = nullptr;
+    // SMTP AUTH state shared by the submission sessions (null: AUTH refused).
+    std::shared_ptr<auth::Service> auth;
     std::atomic<bool> draining{false};
     std::atomic<uint64_t> next_session{1};
     // Blocking work (fsync of spool commits): many threads, because

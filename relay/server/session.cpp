@@ -89,7 +89,7 @@ bool Session::starttls_offered() const {
 asio::awaitable<void> Session::run() {
     rt_.events->emit(event("session.open")
                          .set(Field::listener, listener_.name)
-                         .set(Field::role, "mx"));
+                         .set(Field::role, submission() ? "submission" : "mx"));
     bool ok = true;
     if (listener_.tls == conf::ListenerTls::implicit) ok = co_await start_implicit_tls();
     if (ok) {
@@ -186,11 +186,7 @@ asio::awaitable<void> Session::dispatch(const smtp::ParseResult& p) {
         case Verb::expn: reply(replies::not_implemented(c.verb)); break;
         case Verb::starttls: co_await on_starttls(c); break;
         case Verb::etrn: co_await on_etrn(c); break;
-        case Verb::auth:
-            // SPEC §4: AUTH is never advertised nor accepted on the mx listener.
-            reply(replies::auth_not_available());
-            ++errors_;
-            break;
+        case Verb::auth: co_await on_auth(c); break;  // session_auth.cpp
         case Verb::unknown:
             reply(replies::parse_error(p));
             ++errors_;
@@ -211,6 +207,7 @@ void Session::on_helo(const smtp::Command& c, bool extended) {
     caps.size = cfg_.limits.message_size;
     caps.starttls = starttls_offered();
     caps.etrn = true;
+    caps.auth = auth_offered();
     reply(replies::ehlo(cfg_.hostname, caps));
 }
 
@@ -224,6 +221,7 @@ void Session::on_mail(const smtp::Command& c) {
         return;
     }
     const auto& a = std::get<smtp::PathArgs>(c.args);
+    if (submission() && !submission_may_mail(a)) return;
     if (a.params.size && *a.params.size > cfg_.limits.message_size) {
         const auto r = replies::size_exceeded_declared();
         reject_event(r, "declared SIZE exceeds limits.message_size");
@@ -254,7 +252,7 @@ void Session::on_rcpt(const smtp::Command& c) {
         reply(replies::smtputf8_required());
         return;
     }
-    const auto d = smtp::check_recipient(cfg_, a.path);
+    const auto d = submission() ? submission_recipient(a.path) : smtp::check_recipient(cfg_, a.path);
     if (!d.accepted()) {
         std::string reason = d.kind == smtp::RecipientDecision::Kind::unknown_user ? "unknown recipient"
                                                                                    : "relay access denied";

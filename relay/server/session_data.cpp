@@ -31,9 +31,10 @@ constexpr size_t kSpoolChunk = 64 * 1024;
 // Upper bound of unparsed input held while receiving data.
 constexpr size_t kMaxDataBuffer = 1 << 20;
 
-std::string protocol_name(bool esmtp, bool tls) {
+// RFC 3848 "with" keywords; A = authenticated (submission).
+std::string protocol_name(bool esmtp, bool tls, bool authenticated) {
     if (!esmtp) return tls ? "SMTPS" : "SMTP";
-    return tls ? "ESMTPS" : "ESMTP";
+    return std::string(tls ? "ESMTPS" : "ESMTP") + (authenticated ? "A" : "");
 }
 
 }  // namespace
@@ -184,7 +185,7 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
     ri.helo = helo_;
     ri.client_ip = stream_.remote_ip();
     ri.by_host = cfg_.hostname;
-    ri.protocol = protocol_name(esmtp_, stream_.tls_active());
+    ri.protocol = protocol_name(esmtp_, stream_.tls_active(), !auth_user_.empty());
     ri.queue_id = env.id;
     if (tls_) {
         ri.tls_version = tls_->version;

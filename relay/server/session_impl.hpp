@@ -4,6 +4,8 @@
 //                     STARTTLS, ETRN and the small commands
 //   session_data.cpp  DATA and BDAT: streaming into the spool, the checks
 //                     at end of data, the durable commit and the 250
+//   session_auth.cpp  submission listeners (SPEC §5): AUTH, the TLS-first
+//                     rules, and what MAIL/RCPT may do once authenticated
 #pragma once
 
 #include <memory>
@@ -17,6 +19,7 @@
 #include "relay/smtp/command.hpp"
 #include "relay/smtp/data_reader.hpp"
 #include "relay/smtp/line_framer.hpp"
+#include "relay/smtp/recipient_policy.hpp"
 #include "relay/spool/spool.hpp"
 #include "tlspolicy/tlspolicy.hpp"
 
@@ -52,6 +55,16 @@ private:
     void reset_transaction();
     bool starttls_offered() const;
 
+    // --- session_auth.cpp
+    bool submission() const { return listener_.role == conf::ListenerRole::submission; }
+    std::vector<std::string> auth_offered() const;  // EHLO's AUTH line; empty = none
+    boost::asio::awaitable<void> on_auth(const smtp::Command& c);
+    boost::asio::awaitable<void> auth_before_tls(const smtp::AuthArgs& a);
+    // Submission rules for MAIL (TLS, authentication, sender binding);
+    // replies and returns false when the command is refused.
+    bool submission_may_mail(const smtp::PathArgs& a);
+    smtp::RecipientDecision submission_recipient(const smtp::Path& p) const;
+
     // --- session_data.cpp
     boost::asio::awaitable<void> on_data();
     boost::asio::awaitable<void> on_bdat(const smtp::Command& c);
@@ -81,6 +94,7 @@ private:
     int errors_ = 0;
     int messages_ = 0;
     std::optional<tlspolicy::SessionInfo> tls_;
+    std::string auth_user_;  // set by a successful AUTH (submission only)
     Transaction tx_;
 };
 

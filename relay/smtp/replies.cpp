@@ -106,7 +106,14 @@ Reply already_authenticated() { return r(503, "5.5.1", "Error: already authentic
 Reply auth_mechanism_unsupported() { return r(504, "5.5.4", "Unrecognized authentication type"); }
 Reply auth_invalid() { return r(535, "5.7.8", "Authentication credentials invalid"); }
 Reply auth_temporary_failure() { return r(454, "4.7.0", "Temporary authentication failure"); }
-Reply auth_cancelled() { return r(501, "5.0.0", "Authentication cancelled"); }
+Reply auth_cancelled() { return r(501, "5.7.0", "Authentication cancelled"); }
+Reply auth_bad_base64() { return r(501, "5.5.2", "Cannot decode response (invalid base64)"); }
+Reply auth_challenge(std::string_view b64) {
+    // RFC 4954 §4: "334" SP base64 — no enhanced code; the text is our own base64.
+    return Reply(334, "", b64.empty() ? std::string() : clean(b64));
+}
+Reply auth_in_transaction() { return r(503, "5.5.1", "Error: AUTH not allowed during a mail transaction"); }
+Reply auth_locked() { return r(454, "4.7.0", "Temporary authentication failure: too many failures, try again later"); }
 Reply sender_not_owned() { return r(553, "5.7.1", "Sender address rejected: not owned by user"); }
 Reply require_tls() { return r(530, "5.7.0", "Must issue a STARTTLS command first"); }
 

@@ -84,7 +84,11 @@ Reply already_authenticated();               // 503 5.5.1 Already authenticated
 Reply auth_mechanism_unsupported();          // 504 5.5.4 Unrecognized authentication type
 Reply auth_invalid();                        // 535 5.7.8 Authentication credentials invalid
 Reply auth_temporary_failure();              // 454 4.7.0 Temporary authentication failure (also lockout)
-Reply auth_cancelled();                      // 501 5.0.0 Authentication cancelled (RFC 4954 §4 "*")
+Reply auth_cancelled();                      // 501 5.7.0 Authentication cancelled (RFC 4954 §4 "*")
+Reply auth_bad_base64();                     // 501 5.5.2 Cannot decode response (RFC 4954 §4)
+Reply auth_challenge(std::string_view b64);  // 334 <base64 challenge> (no enhanced code)
+Reply auth_in_transaction();                 // 503 5.5.1 AUTH during a mail transaction (RFC 4954 §4)
+Reply auth_locked();                         // 454 4.7.0 locked user or client address (SPEC §5)
 Reply sender_not_owned();                    // 553 5.7.1 Sender address not owned by user
 Reply require_tls();                         // 530 5.7.0 Must issue a STARTTLS command first (require_tls)
 

@@ -19,8 +19,6 @@ struct Gated {
 
 TEST_CASE("keys of unbuilt features are refused at their value", "[conf][features]") {
     const Gated cases[] = {
-        {"listeners: [{name: sub, role: submission, address: '[::]:587'}]\n",
-         "t.yaml:5:31: listeners[0].role: submission: not supported yet in this build"},
         {"listeners: [{name: lab, role: lab, address: '127.0.0.1:2526', lab: {starttls: strip}}]\n",
          "t.yaml:5:31: listeners[0].role: lab: not supported yet in this build"},
         {"tls: {inbound: {require_tls: [example.com]}}\n",
@@ -42,7 +40,6 @@ TEST_CASE("keys of unbuilt features are refused at their value", "[conf][feature
         {"tls: {outbound: {tlsrpt: {enabled: true}}}\n",
          "t.yaml:5:36: tls.outbound.tlsrpt.enabled: not supported yet in this build"},
         {"dns: {dnssec: validate}\n", "t.yaml:5:15: dns.dnssec: validate: not supported yet in this build"},
-        {"auth: {lockout: {failures: 3}}\n", "t.yaml:5:7: auth: not supported yet in this build"},
         {"policy: {spf: {enabled: true}}\n", "t.yaml:5:25: policy.spf.enabled: not supported yet in this build"},
         {"policy: {dkim: {verify: true}}\n", "t.yaml:5:25: policy.dkim.verify: not supported yet in this build"},
         {"policy: {dmarc: {enforce: true}}\n",
@@ -76,11 +73,9 @@ TEST_CASE("gated sections are still validated in full", "[conf][features]") {
     // cannot surface errors that were hidden.
     CHECK(errors_of(kBase + "listeners: [{name: sub, role: submission, address: '[::]:587', tls: implict}]\n") ==
           std::vector<std::string>{
-              "t.yaml:5:31: listeners[0].role: submission: not supported yet in this build",
               "t.yaml:5:69: listeners[0].tls: invalid value 'implict' (expected none, starttls or implicit)"});
     CHECK(errors_of(kBase + "auth: {lockout: {failures: 0, window: 15x}}\n") ==
           std::vector<std::string>{
-              "t.yaml:5:7: auth: not supported yet in this build",
               "t.yaml:5:28: auth.lockout.failures: expected an integer from 1 to 1000000, found '0'",
               "t.yaml:5:39: auth.lockout.window: invalid duration '15x' (expected a whole number and a unit s, m, "
               "h or d, e.g. 30s, 5m, 2h, 5d)"});
@@ -96,6 +91,21 @@ TEST_CASE("gated sections are still validated in full", "[conf][features]") {
           std::vector<std::string>{
               "t.yaml:5:28: tls.outbound.policies: not supported yet in this build",
               "t.yaml:5:44: tls.outbound.policies.bank.example.levle: unknown key (did you mean 'level'?)"});
+}
+
+TEST_CASE("submission listeners and auth are built (issue 6)", "[conf][features]") {
+    const auto cfg = load_ok(kBase +
+                             "listeners: [{name: sub, role: submission, address: '[::]:587'},\n"
+                             "            {name: subs, role: submission, address: '[::]:465', tls: implicit}]\n"
+                             "auth: {lockout: {failures: 3, window: 1m, duration: 5s}, on_cleartext_credentials: log}\n");
+    CHECK(cfg->listeners[0].role == ListenerRole::submission);
+    CHECK(cfg->auth.lockout_failures == 3);
+    CHECK(cfg->auth.lockout_duration == std::chrono::seconds(5));
+    CHECK(cfg->auth.on_cleartext_credentials == CleartextAction::log);
+    // SPEC §5: a submission listener never takes passwords without TLS.
+    CHECK(errors_of(kBase + "listeners: [{name: sub, role: submission, address: '[::]:587', tls: none}]\n") ==
+          std::vector<std::string>{"t.yaml:5:69: listeners[0].tls: none is not allowed for role submission (AUTH is "
+                                   "only accepted over TLS)"});
 }
 
 TEST_CASE("values that state an unbuilt feature is off are accepted", "[conf][features]") {
