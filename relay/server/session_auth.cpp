@@ -24,6 +24,8 @@
 #include <algorithm>
 
 #include "auth/auth.hpp"
+#include "dmarc/address_parser.hpp"
+#include "dmarc/header_fields.hpp"
 #include "relay/core/offload.hpp"
 #include "relay/server/session_impl.hpp"
 #include "relay/smtp/address_class.hpp"
@@ -42,6 +44,9 @@ namespace {
 // the command, however long judging them took (no timing oracle).
 constexpr auto kCleartextDelay = std::chrono::seconds(1);
 constexpr size_t kMaxResponseBuffer = 64 * 1024;
+// Header bytes kept for the From: check; a header block larger than this is
+// judged on what was kept (its From: must still be found and allowed).
+constexpr size_t kMaxHeaderCapture = 256 * 1024;
 
 std::string network_of_client(const std::string& ip) { return auth::network_of(ip); }
 
@@ -376,6 +381,50 @@ smtp::RecipientDecision Session::submission_recipient(const smtp::Path& p) const
     d.domain = nullptr;
     d.reply = replies::recipient_ok();
     return d;
+}
+
+void Session::capture_header(std::string_view chunk) {
+    if (!submission() || tx_.header_done || chunk.empty()) return;
+    const size_t old = tx_.header.size();
+    tx_.header.append(chunk.substr(0, kMaxHeaderCapture - std::min(old, kMaxHeaderCapture)));
+    // The header block ends at the first empty line (RFC 5322 §2.1).
+    const size_t from = old >= 3 ? old - 3 : 0;
+    if (tx_.header.compare(0, 2, "\r\n") == 0) {
+        tx_.header.clear();  // no header at all
+        tx_.header_done = true;
+    } else if (const size_t end = tx_.header.find("\r\n\r\n", from); end != std::string::npos) {
+        tx_.header.resize(end + 4);
+        tx_.header_done = true;
+    } else if (tx_.header.size() >= kMaxHeaderCapture) {
+        tx_.header_done = true;
+    }
+}
+
+// SPEC §5: every address of the From: header must be one the user may use
+// (auth.senders), as for MAIL FROM. A message without a usable From: is
+// refused too: it would let the user send as nobody in particular.
+std::optional<core::Reply> Session::submission_header_verdict(std::string& reason) const {
+    if (!submission() || auth_user_.empty()) return std::nullopt;
+    const dmarc::HeaderBlock headers = dmarc::split_header_block(tx_.header);
+    const std::vector<const dmarc::HeaderField*> froms = headers.all("From");
+    if (froms.empty()) {
+        reason = "no From: header";
+        return core::Reply(553, "5.7.1", "Sender address rejected: message has no From: header");
+    }
+    for (const dmarc::HeaderField* f : froms) {
+        const dmarc::AddressParse p = dmarc::parse_address_list(f->value);
+        if (!p.ok() || p.list->mailboxes.empty()) {
+            reason = "unparseable From: header";
+            return core::Reply(553, "5.7.1", "Sender address rejected: cannot parse the From: header");
+        }
+        for (const dmarc::Mailbox& m : p.list->mailboxes) {
+            if (m.domain_literal || !auth::sender_allowed(cfg_.auth, auth_user_, m.address())) {
+                reason = "From: header address not in auth.senders for user " + auth_user_;
+                return core::Reply(553, "5.7.1", "Sender address rejected: From: header not owned by user");
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace mxgate::server

@@ -45,6 +45,8 @@ bool Session::begin_message() {
 }
 
 void Session::spool_write(std::string& chunk) {
+    capture_header(chunk);  // submission sender binding (session_auth.cpp)
+
     if (chunk.empty()) return;
     if (tx_.writer && !tx_.writer->write(chunk)) {
         // Remember the failure; the end of data answers 451 4.3.0.
@@ -160,6 +162,14 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
         reset_transaction();
         co_return;
     }
+    std::string binding_reason;
+    if (auto binding = submission_header_verdict(binding_reason)) {  // session_auth.cpp
+        reject_event(*binding, binding_reason);
+        reply(*binding);
+        reset_transaction();
+        co_return;
+    }
+
     if (!tx_.writer) {
         reply(replies::local_error());
         reset_transaction();

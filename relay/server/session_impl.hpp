@@ -36,6 +36,8 @@ private:
     struct Transaction {
         bool active = false;
         std::string sender;
+        std::string header;        // submission: the message's header block (sender binding)
+        bool header_done = false;  // the empty line (or the size cap) was seen
         smtp::Params params;
         std::vector<spool::Recipient> rcpts;
         std::unique_ptr<spool::Spool::Writer> writer;
@@ -64,6 +66,9 @@ private:
     // replies and returns false when the command is refused.
     bool submission_may_mail(const smtp::PathArgs& a);
     smtp::RecipientDecision submission_recipient(const smtp::Path& p) const;
+    void capture_header(std::string_view chunk);
+    // The From: header check at end of data (SPEC §5); nullopt = fine.
+    std::optional<core::Reply> submission_header_verdict(std::string& reason) const;
 
     // --- session_data.cpp
     boost::asio::awaitable<void> on_data();

@@ -15,7 +15,7 @@ A real sasldb made with saslpasswd2; real clients: swaks (--tls,
 - lockout per user and per client address, and its expiry
 - auth.networks and auth.deny_networks from distinct 127.0.6.x addresses
 - auth.new_network once per network (an IPv4 /24 and the IPv6 ::1 /64)
-- sender binding on the envelope
+- sender binding on the envelope and the From: header
 - aborted AUTH ("*"), malformed base64, then a good AUTH
 - mxgate user add/passwd/del/list
 - contrib/fail2ban's filter matches the auth.failure lines (fail2ban-regex)
@@ -332,6 +332,27 @@ def run(t, mx, home, db):
     c.close()
     t.true("sender mismatch event", bool(mx.events("policy.reject") and any(
         e.get("user") == "alice" and e.get("sender") == "bob@example.test" for e in mx.events("policy.reject"))))
+
+    # --- sender binding (From: header) ------------------------------------
+    def data_reply(frm_lines, user="alice", mail_from="alice@example.test"):
+        c, code, _ = login_plain(SUB, user, PASSWORDS[user], "127.0.6.14")
+        c.cmd(f"MAIL FROM:<{mail_from}>")
+        c.cmd("RCPT TO:<someone@example.test>")
+        c.cmd("DATA")
+        c.send("".join(h + "\r\n" for h in frm_lines) + "Subject: header binding\r\n\r\nbody\r\n.\r\n")
+        r = c.reply()
+        c.close()
+        return r
+    t.eq("From: allowed", data_reply(['From: "Alice A." <alice@example.test>'])[0], 250)
+    t.eq("From: allowed, folded, with comment", data_reply(["From: Alice (home)\r\n <ALICE@example.test>"])[0], 250)
+    t.eq("From: another user", data_reply(["From: Bob <bob@example.test>"]),
+         (553, "553 5.7.1 Sender address rejected: From: header not owned by user"))
+    t.eq("From: two addresses, one foreign", data_reply(["From: alice@example.test, bob@example.test"])[0], 553)
+    t.eq("two From: headers, one foreign", data_reply(["From: alice@example.test", "From: mallory@evil.test"])[0], 553)
+    t.eq("no From: header", data_reply([])[0], 553)
+    t.eq("display name spoof", data_reply(['From: "alice@example.test" <mallory@evil.test>'])[0], 553)
+    t.eq("bob @domain From:", data_reply(["From: Anyone <anyone@example.test>"], "bob", "bob@example.test")[0], 250)
+    t.true("header mismatch event", any(e.get("reason", "").startswith("From: header") for e in mx.events("policy.reject")))
 
     # --- aborted AUTH, malformed base64, then AUTH -----------------------
     c = Client(SUB, "127.0.6.15")
