@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 
+#include "tlspolicy/dane.hpp"
 #include "tlspolicy/detail.hpp"
 #include "tlspolicy/tlspolicy.hpp"
 
@@ -69,6 +70,9 @@ ContextPtr make_client_context(const conf::TlsProfile& profile, const std::strin
         }
     }
     SSL_CTX_set_verify(native, SSL_VERIFY_PEER, &continue_always);
+    // DANE (RFC 7672) is armed per connection (arm_dane); the context only
+    // needs the digest table once. Harmless for connections that never arm it.
+    if (!enable_dane(native, error)) return nullptr;
     // Bound the work an untrusted peer can make us do: no sane PKI is deeper.
     SSL_CTX_set_verify_depth(native, 10);
     return ctx;

@@ -51,6 +51,7 @@
 #include "conf/config.hpp"
 #include "relay/core/resolver.hpp"
 #include "relay/spool/spool.hpp"
+#include "tlspolicy/dane.hpp"
 #include "tlspolicy/tlspolicy.hpp"
 
 namespace mxgate::client {
@@ -81,6 +82,12 @@ struct ClientSettings {
     // plaintext_logged: reconnect in plaintext and report it in the
     // outcome (tls.plaintext_fallback); defer: transient failure.
     conf::Fallback fallback = conf::Fallback::plaintext_logged;
+    // DANE (RFC 7672) for this connection: set when the host has usable
+    // signed TLSA records. TLS is then mandatory whatever the mode, the
+    // records are armed before the handshake (tlspolicy::arm_dane) and a
+    // certificate that matches none of them fails the session: defer,
+    // never plaintext. SNI is the TLSA base domain (RFC 7672 §8.1).
+    std::shared_ptr<const tlspolicy::DanePlan> dane;
 };
 
 enum class RcptResult { delivered, transient, permanent };
@@ -97,6 +104,7 @@ struct TlsOutcome {
     bool established = false;      // the connection carried the message over TLS
     tlspolicy::SessionInfo info;   // valid when a handshake completed
     std::string error;             // handshake or verification failure, if any
+    std::string dane_match;        // DANE: the TLSA record that matched ("3 1 1 ab..")
     // Opportunistic TLS failed and the message went in plaintext on a new
     // connection: log tls.plaintext_fallback with `error`.
     bool plaintext_fallback = false;

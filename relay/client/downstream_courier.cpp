@@ -138,9 +138,11 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
         co_return o;
     }
 
-    const bool want_tls = ds.tls != conf::DownstreamTls::none && !force_plaintext;
+    // DANE makes TLS mandatory whatever the mode (RFC 7672 §2.2).
+    const bool must_tls = mandatory(ds.tls) || st.dane != nullptr;
+    const bool want_tls = (ds.tls != conf::DownstreamTls::none || st.dane != nullptr) && !force_plaintext;
     if (want_tls && !s->caps().starttls) {
-        if (mandatory(ds.tls)) {
+        if (must_tls) {
             co_await give_up(o.mx + " does not offer STARTTLS (tls: " + mode_name(ds.tls) + ")");
             co_return o;
         }
@@ -159,7 +161,7 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
         }
         if (!go) {
             o.tls.error = "STARTTLS refused: " + reply_text(r);
-            if (mandatory(ds.tls) || st.fallback == conf::Fallback::defer) {
+            if (must_tls || st.fallback == conf::Fallback::defer) {
                 co_await give_up(o.mx + ": " + o.tls.error + " (tls: " + mode_name(ds.tls) + ")");
                 co_return o;
             }
@@ -167,15 +169,20 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
             // plaintext; that is the logged fallback.
             o.tls.plaintext_fallback = true;
         } else {
-            const std::string sni = is_ip_literal(ds.address.host) ? "" : lower(ds.address.host);
-            const bool ok3 = co_await s->handshake(*ctx, sni);
+            std::string sni = is_ip_literal(ds.address.host) ? "" : lower(ds.address.host);
+            net::SmtpStream::Prepare prepare;
+            if (st.dane) {
+                sni = st.dane->base_domain;
+                prepare = [plan = st.dane](SSL* ssl, std::string& why) { return tlspolicy::arm_dane(ssl, *plan, why); };
+            }
+            const bool ok3 = co_await s->handshake(*ctx, sni, std::move(prepare));
             if (!ok3) {
                 o.tls.error = s->error();
                 o.error = s->error();
                 s->abort();
                 // Opportunistic may try again without TLS on a new
                 // connection; mandatory levels never do.
-                o.retry_plaintext = !mandatory(ds.tls) && st.fallback == conf::Fallback::plaintext_logged;
+                o.retry_plaintext = !must_tls && st.fallback == conf::Fallback::plaintext_logged;
                 co_return o;
             }
             o.tls.info = tlspolicy::describe(s->stream().native_ssl());
@@ -184,6 +191,15 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
                 o.tls.error = bad;
                 co_await give_up("TLS " + std::string(mode_name(ds.tls)) + " failed for " + o.mx + ": " + bad);
                 co_return o;
+            }
+            if (st.dane) {
+                const tlspolicy::DaneVerdict v = tlspolicy::dane_verdict(s->stream().native_ssl());
+                if (!v.ok) {
+                    o.tls.error = "DANE: " + v.error;
+                    co_await give_up("TLS dane failed for " + o.mx + ": " + v.error);
+                    co_return o;
+                }
+                o.tls.dane_match = v.matched;
             }
             o.tls.established = true;
             // RFC 3207 §4.2: ask again; what was offered in plaintext is void.

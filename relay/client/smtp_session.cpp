@@ -150,11 +150,13 @@ asio::awaitable<bool> SmtpSession::starttls_command(core::Reply& reply) {
     co_return reply.code == 220;
 }
 
-asio::awaitable<bool> SmtpSession::handshake(asio::ssl::context& ctx, const std::string& sni) {
+asio::awaitable<bool> SmtpSession::handshake(asio::ssl::context& ctx, const std::string& sni,
+                                             net::SmtpStream::Prepare prepare) {
     // The stream drops its buffer (RFC 3207 §4.2: nothing sent in plaintext
     // after the 220 may be used); the parser must forget partial lines too.
     parser_.reset();
-    const auto ec = co_await stream_->handshake_client(ctx, sni, timeouts_.tls_handshake);
+    auto op = stream_->handshake_client(ctx, sni, timeouts_.tls_handshake, std::move(prepare));
+    const auto ec = co_await std::move(op);
     if (ec) {
         const std::string why = stream_->last_tls_error().empty() ? ec.message() : stream_->last_tls_error();
         fail("TLS handshake with " + peer_ + " failed: " + why);

@@ -62,7 +62,8 @@ public:
     // Sends STARTTLS. Returns the reply in `reply`; true when it was 220.
     boost::asio::awaitable<bool> starttls_command(core::Reply& reply);
     // TLS handshake after a 220; false (connection broken) on failure.
-    boost::asio::awaitable<bool> handshake(boost::asio::ssl::context& ctx, const std::string& sni);
+    boost::asio::awaitable<bool> handshake(boost::asio::ssl::context& ctx, const std::string& sni,
+                                           net::SmtpStream::Prepare prepare = {});
     // AUTH PLAIN (or LOGIN when PLAIN is not offered). Caller checks TLS.
     boost::asio::awaitable<bool> authenticate(const std::string& user, const std::string& password);
 

@@ -134,21 +134,30 @@ asio::awaitable<error_code> SmtpStream::handshake_server(asio::ssl::context& ctx
 
 asio::awaitable<error_code> SmtpStream::handshake_client(asio::ssl::context& ctx,
                                                          const std::string& sni,
-                                                         Clock::duration timeout) {
-    auto op = handshake(ctx, asio::ssl::stream_base::client, sni, timeout);
+                                                         Clock::duration timeout,
+                                                         Prepare prepare) {
+    auto op = handshake(ctx, asio::ssl::stream_base::client, sni, timeout, std::move(prepare));
     const error_code ec = co_await std::move(op);
     co_return ec;
 }
 
 asio::awaitable<error_code> SmtpStream::handshake(asio::ssl::context& ctx,
                                                   asio::ssl::stream_base::handshake_type type,
-                                                  std::string sni, Clock::duration timeout) {
+                                                  std::string sni, Clock::duration timeout,
+                                                  Prepare prepare) {
     if (tls_) co_return asio::error::already_connected;
     // RFC 3207 §4.2: nothing received before the handshake may be used after it.
     discard_buffer();
     tls_.emplace(std::move(*plain_), ctx);
     plain_.reset();
     if (!sni.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), sni.c_str());
+    if (prepare) {
+        std::string why;
+        if (!prepare(tls_->native_handle(), why)) {
+            last_tls_error_ = why;
+            co_return asio::error::operation_aborted;
+        }
+    }
     Deadline deadline(*this, timeout);
     error_code ec;
     co_await tls_->async_handshake(type, redirect_error(use_awaitable, ec));

@@ -24,6 +24,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,9 +54,14 @@ public:
 
     boost::asio::awaitable<error_code> handshake_server(boost::asio::ssl::context& ctx,
                                                         Clock::duration timeout);
+    // `prepare` (optional) runs on the new SSL before the handshake, after
+    // SNI (e.g. tlspolicy::arm_dane); false aborts with its error text in
+    // last_tls_error() and error::operation_aborted.
+    using Prepare = std::function<bool(SSL*, std::string&)>;
     boost::asio::awaitable<error_code> handshake_client(boost::asio::ssl::context& ctx,
                                                         const std::string& sni,
-                                                        Clock::duration timeout);
+                                                        Clock::duration timeout,
+                                                        Prepare prepare = {});
     // Sends close_notify when TLS is up (bounded by timeout), then closes.
     boost::asio::awaitable<void> shutdown(Clock::duration timeout);
     void close();
@@ -77,7 +83,8 @@ private:
     // STARTTLS/implicit TLS in either role; sni only for clients.
     boost::asio::awaitable<error_code> handshake(boost::asio::ssl::context& ctx,
                                                  boost::asio::ssl::stream_base::handshake_type type,
-                                                 std::string sni, Clock::duration timeout);
+                                                 std::string sni, Clock::duration timeout,
+                                                 Prepare prepare = {});
 
     std::string in_;
     size_t in_pos_ = 0;

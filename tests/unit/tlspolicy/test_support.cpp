@@ -191,6 +191,14 @@ std::string drain_errors() {
 }  // namespace
 
 Handshake handshake(SSL_CTX* server_ctx, SSL_CTX* client_ctx, const std::string& client_sni) {
+    return handshake(server_ctx, client_ctx, [&](SSL* ssl) {
+        if (client_sni.empty()) return true;
+        std::string err;
+        return mxgate::tlspolicy::prepare_client_connection(ssl, client_sni, err);
+    });
+}
+
+Handshake handshake(SSL_CTX* server_ctx, SSL_CTX* client_ctx, const std::function<bool(SSL*)>& prepare) {
     ERR_clear_error();
     Handshake h;
     h.client = SSL_new(client_ctx);
@@ -201,12 +209,9 @@ Handshake handshake(SSL_CTX* server_ctx, SSL_CTX* client_ctx, const std::string&
     SSL_set_bio(h.server, server_bio, server_bio);
     SSL_set_connect_state(h.client);
     SSL_set_accept_state(h.server);
-    if (!client_sni.empty()) {
-        std::string err;
-        if (!mxgate::tlspolicy::prepare_client_connection(h.client, client_sni, err)) {
-            h.error = err;
-            return h;
-        }
+    if (prepare && !prepare(h.client)) {
+        h.error = "prepare failed";
+        return h;
     }
     bool client_done = false, server_done = false;
     for (int round = 0; round < 100 && !(client_done && server_done); ++round) {

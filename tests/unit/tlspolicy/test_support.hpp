@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,6 +94,9 @@ struct Handshake {
     ~Handshake();
 };
 Handshake handshake(SSL_CTX* server, SSL_CTX* client, const std::string& client_sni = "");
+// Same, with `prepare` run on the client SSL before the handshake (e.g.
+// arming DANE); a false return stops with h.error = "prepare failed".
+Handshake handshake(SSL_CTX* server, SSL_CTX* client, const std::function<bool(SSL*)>& prepare);
 
 // A bare client/server context with a protocol range and cipher list, for
 // playing peers that mxgate's profiles would never produce.
