@@ -1,7 +1,13 @@
 // dmarc/dkim_sign.cpp — DKIM signing with libopendkim (dkim_sign.hpp).
 #include "dmarc/dkim_sign.hpp"
 
+#include "dmarc/author.hpp"
+#include "dmarc/header_fields.hpp"
+
+// dkim.h uses C99 _Bool; C++ spells it bool (same ABI).
+#define _Bool bool
 #include <opendkim/dkim.h>
+#undef _Bool
 
 #include <fstream>
 #include <iterator>
@@ -13,18 +19,9 @@ namespace mxgate::dmarc {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) { return a.size() == b.size() && lower(a) == lower(b); }
-
 // The header fields of prepend + the body's header block, each with its
 // continuation lines and without the final CRLF.
-std::vector<std::string> header_fields(std::string_view prepend, std::string_view body, size_t& body_start) {
+std::vector<std::string> signing_fields(std::string_view prepend, std::string_view body, size_t& body_start) {
     std::vector<std::string> out;
     body_start = body.size();
     auto take = [&](std::string_view text, bool is_body) {
@@ -50,69 +47,14 @@ std::vector<std::string> header_fields(std::string_view prepend, std::string_vie
     return out;
 }
 
-std::string_view field_name(std::string_view field) {
-    const size_t colon = field.find(':');
-    if (colon == std::string_view::npos) return {};
-    std::string_view name = field.substr(0, colon);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-    return name;
-}
-
-// Domain of the one address in a From: value; "" if none or several.
-std::string address_domain(std::string_view v) {
-    // Drop comments (RFC 5322 §3.2.2) and note angle brackets and commas
-    // outside quoted strings.
-    std::string plain;
-    int depth = 0;
-    bool quoted = false;
-    size_t commas = 0;
-    for (size_t i = 0; i < v.size(); ++i) {
-        const char c = v[i];
-        if (quoted) {
-            if (c == '\\') ++i;
-            else if (c == '"') quoted = false;
-            continue;  // display-name text is not needed
-        }
-        if (depth > 0) {
-            if (c == '\\') ++i;
-            else if (c == '(') ++depth;
-            else if (c == ')') --depth;
-            continue;
-        }
-        if (c == '"') quoted = true;
-        else if (c == '(') depth = 1;
-        else {
-            if (c == ',' || c == ';') ++commas;
-            plain += c;
-        }
-    }
-    if (commas > 0 || quoted || depth > 0) return {};
-    std::string_view addr = plain;
-    if (const size_t lt = addr.rfind('<'); lt != std::string_view::npos) {
-        const size_t gt = addr.find('>', lt);
-        if (gt == std::string_view::npos) return {};
-        addr = addr.substr(lt + 1, gt - lt - 1);
-    }
-    const size_t at = addr.rfind('@');
-    if (at == std::string_view::npos) return {};
-    std::string_view dom = addr.substr(at + 1);
-    while (!dom.empty() && (dom.front() == ' ' || dom.front() == '\t' || dom.front() == '\r' || dom.front() == '\n'))
-        dom.remove_prefix(1);
-    while (!dom.empty() && (dom.back() == ' ' || dom.back() == '\t' || dom.back() == '\r' || dom.back() == '\n'))
-        dom.remove_suffix(1);
-    if (dom.empty() || dom.find_first_of(" \t\r\n<>@") != std::string_view::npos) return {};
-    return lower(dom);
-}
-
-std::string from_domain_of(const std::vector<std::string>& fields) {
-    std::string found;
-    int froms = 0;
-    for (const std::string& f : fields) {
-        if (!iequals(field_name(f), "from")) continue;
-        if (++froms > 1) return {};
-        found = address_domain(std::string_view(f).substr(f.find(':') + 1));
-    }
-    return found;
+// The one author domain of the From: header (dmarc/author.hpp rules).
+std::string from_domain_of(std::string_view prepend, std::string_view body) {
+    std::string block(prepend);
+    const HeaderBlock in_body = split_header_block(body);
+    block.append(body.substr(0, in_body.body_offset));
+    const Author a = find_author(split_header_block(block));
+    if (!a.ok || a.domains.size() != 1) return {};
+    return a.domains.front();
 }
 
 // One library handle for the process; libopendkim allows concurrent
@@ -146,14 +88,10 @@ std::string status_text(DKIM* d, DKIM_STAT st) {
 
 }  // namespace
 
-std::string from_header_domain(std::string_view message) {
-    size_t body_start = 0;
-    return from_domain_of(header_fields({}, message, body_start));
-}
+std::string from_header_domain(std::string_view message) { return from_domain_of({}, message); }
 
 const conf::Domain* dkim_signer_for(const conf::Config& cfg, std::string_view prepend, std::string_view body) {
-    size_t body_start = 0;
-    const std::string dom = from_domain_of(header_fields(prepend, body, body_start));
+    const std::string dom = from_domain_of(prepend, body);
     if (dom.empty()) return nullptr;
     const conf::Domain* d = cfg.find_domain(dom);
     return d != nullptr && d->dkim ? d : nullptr;
@@ -189,7 +127,7 @@ std::optional<std::string> sign_message(const conf::Domain& domain, std::string_
         return std::nullopt;
     }
     size_t body_start = 0;
-    std::vector<std::string> fields = header_fields(prepend, body, body_start);
+    std::vector<std::string> fields = signing_fields(prepend, body, body_start);
     for (std::string& f : fields) {
         st = dkim_header(d.get(), reinterpret_cast<unsigned char*>(f.data()), f.size());
         if (st != DKIM_STAT_OK) {

@@ -30,10 +30,10 @@
 
 namespace mxgate::dmarc {
 
-// The domain part of the single address in the From: header field of
-// `headers` (the message's header block, CRLF lines, may include the body),
-// lower-case; "" when there is no From:, more than one, or no address.
-// Pure (unit-tested; the inbound From: rules live elsewhere).
+// The author domain of the message's From: header (dmarc/author.hpp's
+// rules), lower-case; "" when find_author refuses the From: or it names
+// more than one domain. `message` is a header block, optionally followed by
+// the body.
 std::string from_header_domain(std::string_view message);
 
 // The owner domain whose key signs this message, or nullptr.
