@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -180,6 +181,9 @@ int cmd_serve(const std::vector<std::string>& args) {
     // 6. SMTP AUTH for submission listeners: libsasl2 and the shared state
     if (std::any_of(cfg->listeners.begin(), cfg->listeners.end(),
                     [](const conf::Listener& l) { return l.role == conf::ListenerRole::submission; })) {
+        // Passwords pass through this process's memory: no core dumps, no
+        // ptrace by other users (issue 6: never in a core dump).
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         std::string sasl_error;
         if (!auth::sasl_library_init(cfg->auth.sasldb, sasl_error)) {
             std::cerr << "mxgate: " << sasl_error << "\n";

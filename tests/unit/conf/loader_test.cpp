@@ -336,8 +336,11 @@ TEST_CASE("the development config in contrib/ loads", "[conf][loader]") {
     CHECK(cfg.hostname == "mx.dev.test");
     CHECK(cfg.spool == "./dev-spool");
     CHECK(cfg.tls.generate_self_signed);
-    REQUIRE(cfg.listeners.size() == 1);
+    REQUIRE(cfg.listeners.size() == 3);
     CHECK(cfg.listeners[0].address.text() == "127.0.0.1:2525");
+    CHECK(cfg.listeners[1].role == ListenerRole::submission);
+    CHECK(cfg.listeners[2].tls == ListenerTls::implicit);
+    CHECK(cfg.auth.sasldb == "./dev-spool/sasldb2");
     REQUIRE(cfg.find_domain("example.test") != nullptr);
     CHECK(cfg.find_domain("example.test")->downstream.address.text() == "127.0.0.1:2526");
     CHECK(cfg.metrics.address->text() == "127.0.0.1:9325");
