@@ -4,6 +4,7 @@
 // from an argument, where `ps` and shell history would show it.
 // `passwd` also lifts a cleartext-exposure lock: the exposed password is no
 // longer the account's.
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -105,6 +106,9 @@ int cmd_user(const std::vector<std::string>& args) {
     }
     auto cfg = load_or_report(config_path(*o));
     if (!cfg) return 2;
+    // The sasldb holds the secrets (Cyrus keeps userPassword in clear): a
+    // database this creates is readable by its owner only.
+    ::umask(077);
     const auth::SaslConn::Options opts = auth::Service::options(*cfg, 0);
     std::string error;
 

@@ -35,7 +35,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, require, skip  # noqa: E402
+from lib.harness import MXGATE_BIN, CaptureSink, Check, Mxgate, RawSmtp, require, skip  # noqa: E402
 
 HOST = "127.0.6.1"
 MX = (HOST, 2525)
@@ -481,6 +481,13 @@ def run(t, mx, home, db):
     t.eq("user add", r.returncode, 0)
     r = mx.run("user", "add", "gina", "--stdin", input="Gina-pw-4411\n")
     t.eq("user add existing", r.returncode, 1)
+    fresh = os.path.join(mx.dir, "fresh.yaml")
+    with open(mx.config_path) as f, open(fresh, "w") as g:
+        g.write(f.read().replace("sasldb: " + db, "sasldb: " + db + "-new"))
+    r = subprocess.run([MXGATE_BIN, "user", "add", "ivy", "--stdin", "-c", fresh],
+                       input="Ivy-pw-7a7a\n", capture_output=True, text=True, timeout=30)
+    t.true("user add creates a new sasldb 0600", r.returncode == 0 and os.path.exists(db + "-new") and
+           (os.stat(db + "-new").st_mode & 0o077) == 0, r.stderr)
     r = mx.run("user", "list")
     t.true("user list", r.returncode == 0 and f"gina@{REALM}" in r.stdout.split() and f"alice@{REALM}" in r.stdout.split(),
            r.stdout + r.stderr)
@@ -502,7 +509,7 @@ def run(t, mx, home, db):
 def secrets_absent(t, mx):
     """No password or base64 form of one in any file mxgate wrote."""
     needles = set()
-    for pw in list(PASSWORDS.values()) + list(NEW_PASSWORDS.values()) + [WRONG, "Gina-pw-4411"]:
+    for pw in list(PASSWORDS.values()) + list(NEW_PASSWORDS.values()) + [WRONG, "Gina-pw-4411", "Ivy-pw-7a7a"]:
         needles.add(pw)
         needles.add(b64(pw))
         needles.add(b64(pw)[:-2] if b64(pw).endswith("==") else b64(pw))
