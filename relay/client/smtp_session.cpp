@@ -25,6 +25,21 @@ std::string local_reply(int code, const char* esc, const std::string& text) {
     return std::to_string(code) + " " + esc + " " + text;
 }
 
+// RFC 3461 §4.1 keyword list from the stored bits.
+std::string notify_param(uint8_t bits) {
+    if (bits & spool::notify::never) return "NEVER";
+    std::string out;
+    auto add = [&](uint8_t bit, const char* word) {
+        if (!(bits & bit)) return;
+        if (!out.empty()) out += ',';
+        out += word;
+    };
+    add(spool::notify::success, "SUCCESS");
+    add(spool::notify::failure, "FAILURE");
+    add(spool::notify::delay, "DELAY");
+    return out;
+}
+
 }  // namespace
 
 std::string reply_text(const core::Reply& r) {
@@ -303,6 +318,7 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
         }
         const auto& rc = env.recipients[rcpts[i]];
         std::vector<std::string> params;
+        if (caps_.dsn && rc.notify != 0) params.push_back("NOTIFY=" + notify_param(rc.notify));
         if (caps_.dsn && !rc.orcpt.empty()) params.push_back("ORCPT=" + rc.orcpt);
         auto cmd = rcpt_to_command(rc.address, params);
         if (!cmd) {

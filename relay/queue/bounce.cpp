@@ -13,7 +13,13 @@ std::optional<std::string> queue_bounce(spool::Spool& spool, const conf::Config&
                                         const spool::QueuedMessage& msg, const std::vector<size_t>& rcpts,
                                         bool delay_only, core::EventSink& events) {
     const auto& env = msg.envelope;
-    if (!spool::should_bounce(env) || rcpts.empty()) return std::nullopt;
+    // RFC 3461 §4.1: only recipients whose NOTIFY asks for this notice.
+    std::vector<size_t> wanted;
+    for (size_t i : rcpts)
+        if (i < env.recipients.size() &&
+            spool::notify_wants(env.recipients[i], delay_only ? spool::notify::delay : spool::notify::failure))
+            wanted.push_back(i);
+    if (!spool::should_bounce(env) || wanted.empty()) return std::nullopt;
     const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
 
@@ -22,7 +28,7 @@ std::optional<std::string> queue_bounce(spool::Spool& spool, const conf::Config&
     req.reporting_mta = cfg.hostname;
     req.now = now;
     if (delay_only) req.retry_until = env.arrival + cfg.queue.max_lifetime.count();
-    for (size_t i : rcpts) {
+    for (size_t i : wanted) {
         spool::DsnRecipient r;
         r.address = env.recipients[i].address;
         r.orcpt = env.recipients[i].orcpt;

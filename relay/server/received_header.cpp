@@ -25,8 +25,10 @@ std::string rfc5322_date(std::time_t t) {
 }
 
 std::string received_header(const ReceivedInfo& r) {
+    // RFC 5321 §4.1.3 address literal: IPv6 addresses carry the "IPv6:" tag.
+    const bool v6 = r.client_ip.find(':') != std::string::npos;
     std::string h = "Received: from " + printable(r.helo.empty() ? "unknown" : r.helo) + " ([" +
-                    printable(r.client_ip) + "])\r\n";
+                    (v6 ? "IPv6:" : "") + printable(r.client_ip) + "])\r\n";
     if (!r.tls_version.empty()) {
         h += "\t(using " + printable(r.tls_version) + " with cipher " + printable(r.tls_cipher);
         if (r.tls_bits > 0) h += " (" + std::to_string(r.tls_bits) + " bits)";

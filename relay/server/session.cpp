@@ -270,6 +270,12 @@ void Session::on_rcpt(const smtp::Command& c) {
     spool::Recipient r;
     r.address = a.path.postmaster && d.domain ? "postmaster@" + d.domain->name : a.path.address();
     if (a.params.orcpt) r.orcpt = *a.params.orcpt;
+    for (const auto& n : a.params.notify) {  // upper-cased and validated by the parser
+        if (n == "NEVER") r.notify |= spool::notify::never;
+        else if (n == "SUCCESS") r.notify |= spool::notify::success;
+        else if (n == "FAILURE") r.notify |= spool::notify::failure;
+        else if (n == "DELAY") r.notify |= spool::notify::delay;
+    }
     tx_.rcpts.push_back(std::move(r));
     reply(d.reply);
 }

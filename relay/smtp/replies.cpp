@@ -37,6 +37,7 @@ Reply ehlo(std::string_view hostname, const EhloCaps& caps) {
     if (caps.enhanced_status_codes) out.lines.emplace_back("ENHANCEDSTATUSCODES");
     if (caps.eight_bit_mime) out.lines.emplace_back("8BITMIME");
     if (caps.smtputf8) out.lines.emplace_back("SMTPUTF8");
+    if (caps.dsn) out.lines.emplace_back("DSN");
     if (caps.chunking) out.lines.emplace_back("CHUNKING");
     return out;
 }

@@ -39,6 +39,7 @@ struct EhloCaps {
     bool eight_bit_mime = true;          // RFC 6152
     bool smtputf8 = true;                // RFC 6531
     bool chunking = true;                // RFC 3030
+    bool dsn = true;                     // RFC 3461
 };
 
 // --- greeting, HELO/EHLO (no enhanced codes) ---

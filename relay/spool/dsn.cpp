@@ -118,7 +118,9 @@ std::string dsn_status(const DsnRecipient& r, DsnKind kind) {
 
 Dsn make_dsn(const Envelope& env, const DsnRequest& req) {
     const bool utf8 = env.smtputf8;
-    const bool full = dsn_returns_full_message(env, req.kind);
+    // Like Postfix's bounce_size_limit: a large message comes back as its
+    // header section only, so RET=FULL cannot turn a bounce into a 50 MB mail.
+    const bool full = dsn_returns_full_message(env, req.kind) && req.original.size() <= kDsnFullMessageLimit;
     std::string_view returned = full ? req.original : header_section(req.original);
     const std::string host = one_line(req.reporting_mta, false);
     const std::string text = human_text(env, req, utf8);

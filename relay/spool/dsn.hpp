@@ -54,6 +54,10 @@ struct DsnRecipient {
     int64_t last_attempt = 0;   // unix seconds; 0 = not reported
 };
 
+// RET=FULL returns the whole message only up to this size (Postfix's
+// bounce_size_limit default); above it, the header section.
+inline constexpr size_t kDsnFullMessageLimit = 50000;
+
 struct DsnRequest {
     DsnKind kind = DsnKind::failure;
     std::string reporting_mta;          // our hostname

@@ -6,7 +6,9 @@
 //   · l listener · f flags(u8: bit0 smtputf8, bit1 body_8bit) · r ret
 //   · e envid · p prepend · z size(i64, >= 0) · n recipient count(u32)
 //   · per recipient: R address · O orcpt · S state(u8, 0..2) · L last_reply
+//     · N notify(u8, RFC 3461 bits; version 2 only)
 //   · E end
+// Version 1 (no N) is still read: files written before NOTIFY was stored.
 // Single-line fields (everything but prepend and last_reply) must not hold
 // CR, LF or NUL: they end up in SMTP commands (MAIL FROM, RCPT TO ORCPT=)
 // and header lines, and a decoder that accepted them would turn a damaged
@@ -22,7 +24,7 @@ namespace mxgate::spool {
 namespace {
 
 constexpr std::string_view kMagic = "MXEV";
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;
 constexpr uint8_t kFlagSmtputf8 = 1;
 constexpr uint8_t kFlag8bit = 2;
 // Far above limits.recipients; bounds what a corrupt count may allocate.
@@ -52,6 +54,7 @@ std::string encode_envelope(const Envelope& env) {
         out.str('O', r.orcpt);
         out.u8('S', static_cast<uint8_t>(r.state));
         out.str('L', r.last_reply);
+        out.u8('N', r.notify);
     }
     return out.finish();
 }
@@ -62,7 +65,7 @@ std::optional<Envelope> decode_envelope(std::string_view data) {
     uint8_t flags = 0;
     int64_t size = 0;
     uint32_t count = 0;
-    in.header(kMagic, kVersion);
+    const uint8_t version = in.version(kMagic, 1, kVersion);
     in.str('i', env.id, true);
     in.str('s', env.sender, true);
     in.i64('a', env.arrival);
@@ -93,7 +96,11 @@ std::optional<Envelope> decode_envelope(std::string_view data) {
         in.str('O', r.orcpt, true);
         in.u8('S', st);
         in.str('L', r.last_reply, false);
+        if (version >= 2) in.u8('N', r.notify);
         if (!in.ok() || st > static_cast<uint8_t>(RcptState::failed)) return std::nullopt;
+        if ((r.notify & ~notify::kAll) != 0) return std::nullopt;
+        // NEVER excludes every other keyword (RFC 3461 §4.1).
+        if ((r.notify & notify::never) && r.notify != notify::never) return std::nullopt;
         r.state = static_cast<RcptState>(st);
         env.recipients.push_back(std::move(r));
     }

@@ -68,6 +68,16 @@ bool In::header(std::string_view magic, uint8_t version) {
     return true;
 }
 
+uint8_t In::version(std::string_view magic, uint8_t min_version, uint8_t max_version) {
+    if (!ok_) return 0;
+    if (data_.size() - pos_ < magic.size() + 1) return fail(), 0;
+    if (data_.substr(pos_, magic.size()) != magic) return fail(), 0;
+    const auto v = static_cast<uint8_t>(data_[pos_ + magic.size()]);
+    if (v < min_version || v > max_version || v == 0) return fail(), 0;
+    pos_ += magic.size() + 1;
+    return v;
+}
+
 bool In::field(char tag, std::string_view& value) {
     if (!ok_) return false;
     size_t left = data_.size() - pos_;

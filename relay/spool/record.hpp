@@ -51,6 +51,8 @@ class In {
 public:
     explicit In(std::string_view data) : data_(data) {}
     bool header(std::string_view magic, uint8_t version);
+    // Reads the magic and a version in [min_version, max_version]; 0 on failure.
+    uint8_t version(std::string_view magic, uint8_t min_version, uint8_t max_version);
     // single_line: the value must not contain CR, LF or NUL (addresses,
     // names, parameters — anything that may later be written into an SMTP
     // command or a header line).

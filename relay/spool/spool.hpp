@@ -36,12 +36,25 @@ namespace mxgate::spool {
 
 enum class RcptState : uint8_t { pending = 0, delivered = 1, failed = 2 };
 
+// RFC 3461 §4.1 NOTIFY as bits; 0 = not given (the default: failure and delay).
+namespace notify {
+inline constexpr uint8_t never = 1, success = 2, failure = 4, delay = 8;
+inline constexpr uint8_t kAll = never | success | failure | delay;
+}  // namespace notify
+
 struct Recipient {
     std::string address;          // as given in RCPT TO (without <>)
     std::string orcpt;            // DSN ORCPT parameter, if any
     RcptState state = RcptState::pending;
     std::string last_reply;       // last remote reply or error text
+    uint8_t notify = 0;           // notify:: bits; 0 = NOTIFY not given
 };
+
+// Whether a recipient's NOTIFY asks for a failure (or delay) notice.
+inline bool notify_wants(const Recipient& r, uint8_t what) {
+    if (r.notify == 0) return what == notify::failure || what == notify::delay;
+    return (r.notify & what) != 0;
+}
 
 struct Envelope {
     std::string id;               // queue id

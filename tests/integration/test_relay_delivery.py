@@ -5,7 +5,8 @@
 - the Received: line names TLS version and cipher, or says plaintext
 - the downstream's host name resolved through a real DNS server (unbound)
 - LMTP downstream with per-recipient replies; a 5xx from the home box
-  gives exactly one DSN (RFC 3464) to the sender, never one to <>
+  gives exactly one DSN (RFC 3464) to the sender, never one to <>, and
+  none for a recipient given with NOTIFY=NEVER
 - Postfix's smtp-sink as home box; swaks as client
 Addresses: 127.0.3.x.
 """
@@ -134,6 +135,17 @@ def main():
             mx.wait_event("delivery.bounced", count=2)
             time.sleep(1.5)
             t.eq("no DSN to <>", len(home.received), 3)
+
+            # 4b. RFC 3461 NOTIFY=NEVER: the recipient fails, and no DSN is sent
+            s = smtplib.SMTP(*MX)
+            s.ehlo("client.elsewhere.test")
+            t.true("DSN advertised", s.has_extn("dsn"))
+            s.sendmail("owner@example.test", ["reject@lmtp.test"], b"Subject: notify never\r\n\r\nx\r\n",
+                       rcpt_options=["NOTIFY=NEVER"])
+            s.quit()
+            mx.wait_event("delivery.bounced", count=3)
+            time.sleep(1.5)
+            t.eq("no DSN for NOTIFY=NEVER", len(home.received), 3)
 
             # 5. Postfix's smtp-sink as home box, swaks as client, several messages
             for i in range(5):

@@ -128,3 +128,12 @@ TEST_CASE("received_header: no line longer than 998 octets for long names", "[re
     size_t start = 0;
     for (size_t p; (p = h.find("\r\n", start)) != std::string::npos; start = p + 2) CHECK(p - start <= 998);
 }
+
+TEST_CASE("received_header: IPv6 client as an RFC 5321 IPv6 address literal", "[received]") {
+    auto r = base();
+    r.client_ip = "2001:db8::25";
+    const std::string h = received_header(r);
+    CHECK(h.rfind("Received: from client.example.net ([IPv6:2001:db8::25])\r\n", 0) == 0);
+    r.client_ip = "198.51.100.7";
+    CHECK(received_header(r).find("IPv6:") == std::string::npos);
+}

@@ -16,12 +16,13 @@ TEST_CASE("replies: greeting and EHLO carry no enhanced code", "[replies]") {
     caps.starttls = true;
     CHECK(replies::ehlo("mx.example.org", caps).format() ==
           "250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n250-STARTTLS\r\n"
-          "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
+          "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-DSN\r\n250 CHUNKING\r\n");
 
     replies::EhloCaps after_tls;
     after_tls.auth = {"PLAIN", "LOGIN"};
     after_tls.chunking = false;
     after_tls.smtputf8 = false;
+    after_tls.dsn = false;
     const std::string e = replies::ehlo("h", after_tls).format();
     CHECK(e.find("250-AUTH PLAIN LOGIN\r\n") != std::string::npos);
     CHECK(e.find("STARTTLS") == std::string::npos);

@@ -13,7 +13,8 @@ bool same(const Envelope& a, const Envelope& b) {
     if (a.recipients.size() != b.recipients.size()) return false;
     for (size_t i = 0; i < a.recipients.size(); ++i) {
         const auto &x = a.recipients[i], &y = b.recipients[i];
-        if (x.address != y.address || x.orcpt != y.orcpt || x.state != y.state || x.last_reply != y.last_reply)
+        if (x.address != y.address || x.orcpt != y.orcpt || x.state != y.state || x.last_reply != y.last_reply ||
+            x.notify != y.notify)
             return false;
     }
     return a.id == b.id && a.sender == b.sender && a.arrival == b.arrival && a.client_ip == b.client_ip &&
@@ -32,6 +33,8 @@ Envelope full_envelope() {
     e.recipients[1].state = RcptState::delivered;
     e.recipients[2].state = RcptState::failed;
     e.recipients[2].last_reply = "550-5.1.1 no such user\r\n550 5.1.1 really";
+    e.recipients[0].notify = notify::never;
+    e.recipients[1].notify = notify::success | notify::failure | notify::delay;
     e.prepend = std::string("X-Binary: \0\xff\r\n", 15);
     return e;
 }
@@ -106,9 +109,12 @@ TEST_CASE("trailing bytes after the end field are rejected", "[codec]") {
 
 TEST_CASE("unknown version, wrong magic, and swapped records are rejected", "[codec]") {
     std::string env = encode_envelope(full_envelope());
-    std::string v2 = env;
-    v2[4] = 2;
-    CHECK_FALSE(decode_envelope(v2));
+    std::string v3 = env;
+    v3[4] = 3;
+    CHECK_FALSE(decode_envelope(v3));
+    std::string v0 = env;
+    v0[4] = 0;
+    CHECK_FALSE(decode_envelope(v0));
     std::string magic = env;
     magic[0] = 'X';
     CHECK_FALSE(decode_envelope(magic));
@@ -204,4 +210,50 @@ TEST_CASE("flipping any single byte never yields a different accepted record", "
         auto d = decode_envelope(bad);
         if (d) REQUIRE(encode_envelope(*d) == bad);
     }
+}
+
+// Version 1 files (written before NOTIFY was stored) are still read: the
+// same fields without the per-recipient N field.
+TEST_CASE("version 1 envelopes (no NOTIFY) still decode", "[codec]") {
+    Envelope e = full_envelope();
+    for (auto& r : e.recipients) r.notify = 0;
+    std::string v2 = encode_envelope(e);
+    // Rebuild as version 1: drop each 'N' field (tag + 4-byte length + 1 byte).
+    std::string v1 = v2;
+    v1[4] = 1;
+    const std::string n_field("N\0\0\0\x01\0", 6);
+    size_t removed = 0;
+    for (size_t p = 0; (p = v1.find(n_field, p)) != std::string::npos;) {
+        v1.erase(p, n_field.size());
+        ++removed;
+    }
+    REQUIRE(removed == e.recipients.size());
+    auto d = decode_envelope(v1);
+    REQUIRE(d);
+    CHECK(same(*d, e));
+    // A version 1 file re-encodes as version 2.
+    CHECK(encode_envelope(*d) == v2);
+}
+
+TEST_CASE("NOTIFY values outside RFC 3461 are rejected", "[codec]") {
+    Envelope e = spooltest::sample_envelope(1);
+    e.recipients[0].notify = notify::never | notify::failure;  // NEVER with another keyword
+    CHECK_FALSE(decode_envelope(encode_envelope(e)));
+    e.recipients[0].notify = 0x10;
+    CHECK_FALSE(decode_envelope(encode_envelope(e)));
+    e.recipients[0].notify = notify::delay;
+    CHECK(decode_envelope(encode_envelope(e)));
+}
+
+TEST_CASE("notify_wants: default is failure and delay", "[codec]") {
+    Recipient r;
+    CHECK(notify_wants(r, notify::failure));
+    CHECK(notify_wants(r, notify::delay));
+    CHECK_FALSE(notify_wants(r, notify::success));
+    r.notify = notify::never;
+    CHECK_FALSE(notify_wants(r, notify::failure));
+    CHECK_FALSE(notify_wants(r, notify::delay));
+    r.notify = notify::success;
+    CHECK_FALSE(notify_wants(r, notify::failure));
+    CHECK(notify_wants(r, notify::success));
 }

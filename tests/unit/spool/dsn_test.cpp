@@ -318,3 +318,16 @@ TEST_CASE("should_bounce: never to the null sender or MAILER-DAEMON", "[dsn]") {
     e.sender = "mailer-daemon-fan@example.net";
     CHECK(should_bounce(e));
 }
+
+TEST_CASE("dsn: RET=FULL of a large message returns only its headers", "[dsn]") {
+    Envelope env = bounced_envelope();
+    env.ret = "FULL";
+    std::string big = std::string(kOriginal);
+    while (big.size() <= kDsnFullMessageLimit) big += std::string(998, 'x') + "\r\n";
+    DsnRequest req = failure_request();
+    req.original = big;
+    Parsed p = parse(make_dsn(env, req).message);
+    REQUIRE(p.parts.size() == 3);
+    CHECK(p.parts[2].headers["content-type"] == "text/rfc822-headers");
+    CHECK(p.parts[2].body.size() < 2000);
+}
