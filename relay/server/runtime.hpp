@@ -14,6 +14,7 @@
 
 #include "auth/service.hpp"
 #include "conf/config.hpp"
+#include "dmarc/checks.hpp"
 #include "relay/core/event_sink.hpp"
 #include "relay/core/resolver.hpp"
 #include "relay/server/connection_limits.hpp"
@@ -44,7 +45,8 @@ public:
             std::shared_ptr<spool::Spool> spool, std::shared_ptr<core::Resolver> resolver,
             std::shared_ptr<const Snapshot> snap)
         : io(io), events(std::move(events)), spool(std::move(spool)),
-          resolver(std::move(resolver)), snap_(std::move(snap)) {}
+          resolver(std::move(resolver)), snap_(std::move(snap)),
+          checks(std::make_unique<dmarc::Checks>(io.get_executor(), this->resolver)) {}
 
     boost::asio::io_context& io;
     std::shared_ptr<core::EventSink> events;
@@ -73,6 +75,13 @@ public:
 private:
     mutable std::mutex mu_;
     std::shared_ptr<const Snapshot> snap_;
+
+public:
+    // The bounded pool for libspf2/libopendkim/libopendmarc (dmarc/checks.hpp):
+    // `co_await rt.checks->spf(...)` / `->dkim(...)` / `->run(fn)`; nullopt
+    // means the pool is full → replies::checks_busy() (451 4.3.2).
+    // Declared last: destroyed first, while the resolver still exists.
+    std::unique_ptr<dmarc::Checks> checks;
 };
 
 }  // namespace mxgate::server

@@ -142,6 +142,7 @@ Reply dnsbl_listed(std::string_view zone) {
     return r(554, "5.7.1", "Service unavailable; client host blocked using " + clean(zone));
 }
 Reply local_error() { return r(451, "4.3.0", "Error: local error in processing"); }
+Reply checks_busy() { return r(451, "4.3.2", "Too busy to check this message now, try again later"); }
 Reply policy_temporary_failure(std::string_view reason) { return r(451, "4.7.0", clean(reason)); }
 
 }  // namespace mxgate::smtp::replies

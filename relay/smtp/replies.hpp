@@ -112,6 +112,7 @@ Reply shutting_down();                       // 421 4.3.2 Service shutting down
 Reply greylisted();                          // 451 4.7.1 Greylisted, try again later
 Reply dnsbl_listed(std::string_view zone);   // 554 5.7.1 Client host blocked using ZONE
 Reply local_error();                         // 451 4.3.0 Local error in processing
+Reply checks_busy();                         // 451 4.3.2 SPF/DKIM/DMARC check pool full: try again later
 Reply policy_temporary_failure(std::string_view reason);  // 451 4.7.0 reason (e.g. DNS)
 
 }  // namespace mxgate::smtp::replies
