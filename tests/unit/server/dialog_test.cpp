@@ -5,12 +5,14 @@
 // code: server::bind_listener + server::accept_loop on a loopback port, a
 // Runtime over a memory spool, a StaticResolver, a QueueManager whose fake
 // courier defers everything (so accepted mail stays in the spool), and a
-// Config built in code. Two listeners: "mx" (tls: none) and "mx-tls"
-// (tls: starttls, with a self-signed certificate made for the test run).
+// Config built in code. Three listeners: "mx" (tls: none), "mx-tls"
+// (tls: starttls, with a self-signed certificate made for the test run) and
+// "submission" (role submission, starttls; a sasldb with the user alice,
+// password "alice-pw", made for the test run; fresh auth state per dialog).
 //
 // Transcript syntax, one directive per line:
 //   # text              comment; blank lines are ignored too
-//   @listener NAME      (first lines only) connect to "mx" (default) or "mx-tls"
+//   @listener NAME      (first lines only) connect to "mx" (default), "mx-tls" or "submission"
 //   @known-bug TEXT     the dialog is expected to FAIL because of the bug TEXT
 //                       describes; it fails the test once it passes (remove
 //                       the line when the bug is fixed)
@@ -48,6 +50,7 @@
 #include <sstream>
 #include <thread>
 
+#include "auth/auth.hpp"
 #include "relay/server/listener.hpp"
 #include "tests/unit/queue/queue_test_support.hpp"
 #include "tlspolicy/tlspolicy.hpp"
@@ -181,8 +184,27 @@ std::shared_ptr<conf::Config> dialog_config() {
     conf::Listener mxtls = mx;
     mxtls.name = "mx-tls";
     mxtls.tls = conf::ListenerTls::starttls;
-    cfg->listeners = {mx, mxtls};
+    conf::Listener sub = mxtls;
+    sub.name = "submission";
+    sub.role = conf::ListenerRole::submission;
+    cfg->listeners = {mx, mxtls, sub};
+    cfg->auth.sasldb = tls_files().dir + "/sasldb2";
+    cfg->auth.senders = {{"alice", {"alice@one.example"}}};
+    cfg->auth.lockout_failures = 2;
     return cfg;
+}
+
+// The sasldb of the submission dialogs, made once with libsasl2.
+void ensure_sasldb(const conf::Config& cfg) {
+    static const bool made = [&] {
+        std::string err;
+        const bool ok = auth::set_user_password(auth::Service::options(cfg, 0), "alice", "alice-pw",
+                                                auth::UserOp::add, err);
+        INFO(err);
+        REQUIRE(ok);
+        return ok;
+    }();
+    (void)made;
 }
 
 // The server side of one dialog: a fresh runtime and listeners, run by one
@@ -208,6 +230,10 @@ struct DialogServer {
         snap->config = cfg;
         snap->server_tls = server_tls_context();
         rt = std::make_unique<server::Runtime>(io, events, spool, resolver, snap);
+        ensure_sasldb(*cfg);
+        std::string state = tls_files().dir + "/auth-XXXXXX";
+        REQUIRE(::mkdtemp(state.data()));
+        rt->auth = std::make_shared<auth::Service>(state);
         qm = std::make_unique<queue::QueueManager>(*rt, courier);
         rt->queue = qm.get();
         qm->start();
