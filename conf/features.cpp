@@ -33,7 +33,7 @@ constexpr Gate kGates[] = {
     {Feature::use_dane, false, [](Config& c) { c.tls.outbound.use_dane = false; }},
     {Feature::tlsrpt, false, [](Config& c) { c.tls.outbound.tlsrpt.enabled = false; }},
     {Feature::dnssec_validate, false, nullptr},
-    {Feature::dkim_sign, false, nullptr},
+    {Feature::dkim_sign, true, nullptr},
     {Feature::auth, true, nullptr},
     {Feature::spf, false, [](Config& c) { c.policy.spf = false; }},
     {Feature::dkim_verify, false, [](Config& c) { c.policy.dkim_verify = false; }},

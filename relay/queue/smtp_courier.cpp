@@ -4,6 +4,7 @@
 #include <random>
 
 #include "relay/client/client.hpp"
+#include "relay/queue/dkim_signing.hpp"
 
 namespace mxgate::queue {
 
@@ -41,6 +42,17 @@ public:
             if (!d) co_return local_failure(rcpts, "domain " + route.domain + " is no longer configured");
             // named result: GCC 12 miscompiles co_return co_await (docs/design.md)
             DeliveryOutcome out = co_await via(*snap, d->downstream, route, msg, body, rcpts, cl);
+            co_return out;
+        }
+        // Internet delivery: mail from an owner domain with a DKIM key is
+        // signed on its way out (dkim_signing.hpp).
+        auto sign = dkim_sign_outbound(rt_, snap->config, msg.envelope.prepend, body);
+        const DkimStep dkim = co_await std::move(sign);
+        if (!dkim.ok) co_return local_failure(rcpts, dkim.error);
+        if (!dkim.header.empty()) {
+            spool::QueuedMessage signed_msg = msg;
+            signed_msg.envelope.prepend = dkim.header + msg.envelope.prepend;
+            DeliveryOutcome out = co_await via_mx(*snap, route, signed_msg, body, rcpts, cl);
             co_return out;
         }
         DeliveryOutcome out = co_await via_mx(*snap, route, msg, body, rcpts, cl);
