@@ -196,6 +196,17 @@ int cmd_serve(const std::vector<std::string>& args) {
         std::cerr << "mxgate: auth state: " << e.what() << "\n";
         return 1;
     }
+    // A configured mechanism without its libsasl2 plugin is never offered;
+    // say so once instead of letting clients find out.
+    if (std::any_of(cfg->listeners.begin(), cfg->listeners.end(),
+                    [](const conf::Listener& l) { return l.role == conf::ListenerRole::submission; })) {
+        const std::vector<std::string> have = d.rt->auth->mechanisms(cfg);
+        for (const std::string& m : cfg->auth.mechanisms)
+            if (std::find(have.begin(), have.end(), m) == have.end())
+                d.events->emit(core::Event("auth.mechanism_unavailable")
+                                   .set(core::Field::mechanism, m)
+                                   .set(core::Field::reason, "libsasl2 has no plugin for it (libsasl2-modules?)"));
+    }
     d.queue = std::make_unique<queue::QueueManager>(*d.rt);
     d.rt->queue = d.queue.get();
     d.rt->metrics.set_gauge("mxgate_connections", [rt = d.rt.get()] { return rt->connections.total(); });

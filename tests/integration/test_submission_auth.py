@@ -61,7 +61,7 @@ domains:
     recipients: ["@example.test"]
     downstream: { address: "127.0.6.2:2526", tls: none }
 auth:
-  sasl: { service: smtp, mechanisms: [PLAIN, LOGIN, SCRAM-SHA-256], sasldb: {dir}/sasldb2 }
+  sasl: { service: smtp, mechanisms: [PLAIN, LOGIN, SCRAM-SHA-256, NO-SUCH-MECH], sasldb: {dir}/sasldb2 }
   senders:
     alice: ["alice@example.test"]
     bob: ["@example.test"]
@@ -253,6 +253,13 @@ def run(t, mx, home, db):
     code, text = c.cmd("EHLO client.test")
     t.true("no AUTH on mx", "AUTH" not in text, text)
     t.eq("AUTH on mx", c.cmd("AUTH PLAIN " + plain_ir("alice", PASSWORDS["alice"]))[0], 503)
+    c.close()
+
+    t.true("a configured mechanism without plugin is reported",
+           any(e.get("mechanism") == "NO-SUCH-MECH" for e in mx.events("auth.mechanism_unavailable")))
+    c = Client(SUB, "127.0.6.10")
+    c.secure()
+    t.eq("unavailable mechanism refused", c.cmd("AUTH NO-SUCH-MECH")[0], 504)
     c.close()
 
     # --- success per mechanism on 587 and 465 ----------------------------
