@@ -39,8 +39,8 @@ constexpr Gate kGates[] = {
     {Feature::dkim_verify, false, [](Config& c) { c.policy.dkim_verify = false; }},
     {Feature::dmarc_enforce, false, [](Config& c) { c.policy.dmarc_enforce = false; }},
     {Feature::dmarc_quarantine, false, nullptr},
-    {Feature::dnsbl, false, nullptr},
-    {Feature::greylisting, false, [](Config& c) { c.policy.greylisting = false; }},
+    {Feature::dnsbl, true, nullptr},
+    {Feature::greylisting, true, nullptr},
     {Feature::own_domain_spoofing, false, nullptr},
 };
 

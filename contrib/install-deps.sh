@@ -31,7 +31,7 @@ TEST_PKGS=(
   postfix
   unbound nsd ldnsutils dnsutils
   eatmydata
-  opendkim-tools
+  opendkim-tools python3-dkim
   clang libclang-rt-14-dev clang-16
   procps psmisc iproute2 time
 )

@@ -147,6 +147,9 @@ size_t cidr_start(std::string_view s) {
 
 bool valid_ip(std::string_view ip, int family) {
     if (ip.empty() || ip.size() > 45) return false;
+    // inet_pton stops at a NUL: check every octet first (found by the fuzzer).
+    for (char c : ip)
+        if (!is_digit(c) && !(lower(c) >= 'a' && lower(c) <= 'f') && c != ':' && c != '.') return false;
     char buf[64];
     ip.copy(buf, ip.size());
     buf[ip.size()] = '\0';

@@ -93,7 +93,11 @@ asio::awaitable<void> Session::run() {
     bool ok = true;
     if (listener_.tls == conf::ListenerTls::implicit) ok = co_await start_implicit_tls();
     if (ok) {
-        if (rt_.draining) {
+        bool admitted = true;
+        if (!rt_.draining) admitted = co_await connect_policy();
+        if (!admitted) {
+            // connect_policy() answered (DNSBL: 554 5.7.1) and the session ends.
+        } else if (rt_.draining) {
             reply(replies::shutting_down());
             co_await flush();
         } else {
@@ -169,7 +173,7 @@ asio::awaitable<void> Session::dispatch(const smtp::ParseResult& p) {
         case Verb::helo: on_helo(c, false); break;
         case Verb::ehlo: on_helo(c, true); break;
         case Verb::mail: on_mail(c); break;
-        case Verb::rcpt: on_rcpt(c); break;
+        case Verb::rcpt: co_await on_rcpt_policy(c); break;
         case Verb::data: co_await on_data(); break;
         case Verb::bdat: co_await on_bdat(c); break;
         case Verb::rset:

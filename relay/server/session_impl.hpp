@@ -2,6 +2,7 @@
 // Private to relay/server. Files:
 //   session.cpp       the command loop, reply queue, HELO/EHLO, MAIL, RCPT,
 //                     STARTTLS, ETRN and the small commands
+//   session_policy.cpp DNSBL at connect, greylisting at RCPT (mx listener)
 //   session_data.cpp  DATA and BDAT: streaming into the spool, the checks
 //                     at end of data, the durable commit and the 250
 //   session_auth.cpp  submission listeners (SPEC §5): AUTH, the TLS-first
@@ -69,6 +70,12 @@ private:
     void capture_header(std::string_view chunk);
     // The From: header check at end of data (SPEC §5); nullopt = fine.
     std::optional<core::Reply> submission_header_verdict(std::string& reason) const;
+
+    // --- session_policy.cpp (mx listener: DNSBL at connect, greylisting at RCPT)
+    // Replies 554 and returns false when the client is listed.
+    boost::asio::awaitable<bool> connect_policy();
+    // RCPT with greylisting in front of on_rcpt().
+    boost::asio::awaitable<void> on_rcpt_policy(const smtp::Command& c);
 
     // --- session_data.cpp
     boost::asio::awaitable<void> on_data();

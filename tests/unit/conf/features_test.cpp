@@ -46,9 +46,6 @@ TEST_CASE("keys of unbuilt features are refused at their value", "[conf][feature
          "t.yaml:5:27: policy.dmarc.enforce: not supported yet in this build"},
         {"policy: {dmarc: {quarantine: header}}\n",
          "t.yaml:5:30: policy.dmarc.quarantine: not supported yet in this build"},
-        {"policy: {dnsbl: [zen.spamhaus.org]}\n", "t.yaml:5:17: policy.dnsbl: not supported yet in this build"},
-        {"policy: {greylisting: {enabled: true}}\n",
-         "t.yaml:5:33: policy.greylisting.enabled: not supported yet in this build"},
         {"policy: {own_domain_spoofing: reject}\n",
          "t.yaml:5:31: policy.own_domain_spoofing: not supported yet in this build"},
     };
@@ -131,4 +128,12 @@ TEST_CASE("values that state an unbuilt feature is off are accepted", "[conf][fe
     CHECK(cfg->policy.greylisting_delay == std::chrono::minutes(10));
     CHECK(load_ok(kBaseNoTls + "tls: {outbound: {default: none}}\n")->tls.outbound.default_level ==
           OutboundLevel::none);
+}
+
+TEST_CASE("dnsbl and greylisting are built (issue 4)", "[conf][features]") {
+    const auto cfg = load_ok(kBase + "policy: {dnsbl: [zen.example.test, bl.example.test], "
+                                     "greylisting: {enabled: true, delay: 90s}}\n");
+    CHECK(cfg->policy.dnsbl == std::vector<std::string>{"zen.example.test", "bl.example.test"});
+    CHECK(cfg->policy.greylisting);
+    CHECK(cfg->policy.greylisting_delay == std::chrono::seconds(90));
 }
