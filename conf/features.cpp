@@ -21,7 +21,7 @@ struct Gate {
 
 constexpr Gate kGates[] = {
     {Feature::submission_listener, true, nullptr},
-    {Feature::lab_listener, false, nullptr},
+    {Feature::lab_listener, true, nullptr},
     {Feature::inbound_require_tls, false, nullptr},
     {Feature::inbound_dry_run, false, nullptr},
     {Feature::outbound_encrypt, false, nullptr},

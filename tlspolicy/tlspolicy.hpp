@@ -88,6 +88,17 @@ bool prepare_client_connection(SSL* ssl, const std::string& server_name, std::st
 bool ensure_self_signed(const std::string& cert_file, const std::string& key_file,
                         const std::string& hostname, std::string& error);
 
+// ---- lab_certificates.cpp
+// The server context of a `lab` listener: lab.certificate picks the
+// certificate (valid = cert_file/key_file; self-signed, expired and
+// wrong-name are generated into lab_dir at each call, the last two issued
+// by a lab CA kept in lab_dir/ca.pem), lab.protocols the version range (on
+// the compat profile; empty = `inbound` unchanged). Deliberately weak: for
+// lab listeners only. nullptr + error on failure.
+ContextPtr make_lab_server_context(const conf::LabConfig& lab, const conf::TlsProfile& inbound,
+                                   const std::string& cert_file, const std::string& key_file,
+                                   const std::string& hostname, const std::string& lab_dir, std::string& error);
+
 // ---- certificate_checks.cpp
 // "sha256:BASE64" of the certificate's SubjectPublicKeyInfo ("" for null).
 std::string spki_pin(X509* cert);

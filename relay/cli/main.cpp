@@ -21,7 +21,7 @@ commands:
   queue list|show ID|flush [ID]|delete ID|bounce ID|release ID [-c FILE]
                              inspect and manage the spool
   status [-c FILE]           downstream state, queued count and oldest age
-  probe HOST[:PORT]          audit a server's transport security (not built yet)
+  probe HOST[:PORT]          audit a server's transport security and downgrade exposure
   sts DOMAIN                 show a domain's MTA-STS policy (not built yet)
   report downgrades|tls|auth summaries from recorded events (not built yet)
   user add|passwd|del|list [NAME] [--stdin] [-c FILE]
@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
     if (cmd == "queue") return cmd_queue(args);
     if (cmd == "status") return cmd_status(args);
     if (cmd == "user") return cmd_user(args);
-    if (cmd == "probe" || cmd == "sts" || cmd == "report")
+    if (cmd == "probe") return cmd_probe(args);
+    if (cmd == "sts" || cmd == "report")
         return cmd_not_built(cmd, args);
     std::cerr << "mxgate: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -18,6 +19,7 @@
 #include "relay/core/event_sink.hpp"
 #include "relay/core/resolver.hpp"
 #include "relay/server/connection_limits.hpp"
+#include "relay/server/lab_memory.hpp"
 #include "relay/server/metrics.hpp"
 #include "relay/spool/spool.hpp"
 #include "tlspolicy/tlspolicy.hpp"
@@ -32,7 +34,12 @@ struct Snapshot {
     std::shared_ptr<const conf::Config> config;
     tlspolicy::ContextPtr server_tls;  // inbound STARTTLS / implicit TLS; null if none
     tlspolicy::ContextPtr client_tls;  // delivery to downstream and MX hosts
+    // lab listeners' deliberately weak contexts, by listener name (lab_snapshot.cpp)
+    std::map<std::string, tlspolicy::ContextPtr> lab_tls;
 };
+
+// Adds the lab listeners' TLS contexts to a snapshot; false + errors on failure.
+bool build_lab_contexts(Snapshot& snap, std::vector<std::string>& errors);
 
 // Builds TLS contexts for a config (creating the self-signed development
 // certificate when asked). Returns null and fills errors on failure.
@@ -59,6 +66,7 @@ public:
     std::shared_ptr<auth::Service> auth;
     std::atomic<bool> draining{false};
     std::atomic<uint64_t> next_session{1};
+    LabMemory lab_memory;  // lab listeners: who failed TLS and came back (session_lab.cpp)
     // Blocking work (fsync of spool commits): many threads, because
     // concurrent fsyncs let the filesystem journal commit them together.
     boost::asio::thread_pool blocking{16};

@@ -83,13 +83,14 @@ void Session::reset_transaction() {
 }
 
 bool Session::starttls_offered() const {
-    return listener_.tls == conf::ListenerTls::starttls && !stream_.tls_active() && snap_->server_tls;
+    return listener_.tls == conf::ListenerTls::starttls && !stream_.tls_active() && tls_context();
 }
 
 asio::awaitable<void> Session::run() {
+    if (lab()) lab_start();
     rt_.events->emit(event("session.open")
                          .set(Field::listener, listener_.name)
-                         .set(Field::role, submission() ? "submission" : "mx"));
+                         .set(Field::role, lab() ? "lab" : submission() ? "submission" : "mx"));
     bool ok = true;
     if (listener_.tls == conf::ListenerTls::implicit) ok = co_await start_implicit_tls();
     if (ok) {
@@ -106,12 +107,15 @@ asio::awaitable<void> Session::run() {
         }
     }
     co_await stream_.shutdown(std::chrono::seconds(5));
+    if (lab()) lab_close();
     rt_.events->emit(event("session.close").set(Field::helo, helo_).set(Field::count, messages_));
 }
 
 asio::awaitable<bool> Session::start_implicit_tls() {
-    if (!snap_->server_tls) co_return false;
-    const auto ec = co_await stream_.handshake_server(*snap_->server_tls, cfg_.limits.timeouts.tls_handshake);
+    const tlspolicy::ContextPtr ctx = tls_context();
+    if (!ctx) co_return false;
+    const auto ec = co_await stream_.handshake_server(*ctx, cfg_.limits.timeouts.tls_handshake);
+    if (lab()) lab_tls_done(!ec);
     if (ec) {
         rt_.events->emit(event("tls.handshake_failed").set(Field::error, stream_.last_tls_error()));
         co_return false;
@@ -174,8 +178,14 @@ asio::awaitable<void> Session::dispatch(const smtp::ParseResult& p) {
         case Verb::ehlo: on_helo(c, true); break;
         case Verb::mail: on_mail(c); break;
         case Verb::rcpt: co_await on_rcpt_policy(c); break;
-        case Verb::data: co_await on_data(); break;
-        case Verb::bdat: co_await on_bdat(c); break;
+        case Verb::data:
+            if (lab()) co_await lab_data();
+            else co_await on_data();
+            break;
+        case Verb::bdat:
+            if (lab()) lab_bdat();  // never spooled, and not offered
+            else co_await on_bdat(c);
+            break;
         case Verb::rset:
             reset_transaction();
             reply(replies::ok());
@@ -190,7 +200,10 @@ asio::awaitable<void> Session::dispatch(const smtp::ParseResult& p) {
         case Verb::expn: reply(replies::not_implemented(c.verb)); break;
         case Verb::starttls: co_await on_starttls(c); break;
         case Verb::etrn: co_await on_etrn(c); break;
-        case Verb::auth: co_await on_auth(c); break;  // session_auth.cpp
+        case Verb::auth:  // session_auth.cpp; session_lab.cpp on a lab
+            if (lab()) co_await lab_auth(c);
+            else co_await on_auth(c);
+            break;
         case Verb::unknown:
             reply(replies::parse_error(p));
             ++errors_;
@@ -212,6 +225,7 @@ void Session::on_helo(const smtp::Command& c, bool extended) {
     caps.starttls = starttls_offered();
     caps.etrn = true;
     caps.auth = auth_offered();
+    if (lab()) lab_caps(caps);
     reply(replies::ehlo(cfg_.hostname, caps));
 }
 
@@ -238,6 +252,7 @@ void Session::on_mail(const smtp::Command& c) {
     }
     tx_.active = true;
     tx_.sender = a.path.null ? std::string() : a.path.address();
+    if (lab()) lab_mail(tx_.sender);
     tx_.params = a.params;
     reply(replies::sender_ok());
 }
@@ -254,6 +269,11 @@ void Session::on_rcpt(const smtp::Command& c) {
     }
     if (a.path.utf8 && !tx_.params.smtputf8) {
         reply(replies::smtputf8_required());
+        return;
+    }
+    if (lab()) {  // a lab accepts every recipient: it discards the message anyway
+        tx_.rcpts.push_back(spool::Recipient{a.path.address()});
+        reply(replies::recipient_ok());
         return;
     }
     const auto d = submission() ? submission_recipient(a.path) : smtp::check_recipient(cfg_, a.path);
@@ -289,6 +309,10 @@ asio::awaitable<void> Session::on_starttls(const smtp::Command& c) {
         reply(replies::tls_already_active());
         co_return;
     }
+    if (lab()) {
+        const bool handled = co_await lab_starttls();
+        if (handled) co_return;
+    }
     if (!starttls_offered()) {
         reply(replies::not_implemented(Verb::starttls));
         co_return;
@@ -297,7 +321,9 @@ asio::awaitable<void> Session::on_starttls(const smtp::Command& c) {
     if (!co_await flush()) co_return;
     // RFC 3207 §4.2: the handshake discards anything pipelined after STARTTLS,
     // and the session starts over: no HELO, no transaction.
-    const auto ec = co_await stream_.handshake_server(*snap_->server_tls, cfg_.limits.timeouts.tls_handshake);
+    const tlspolicy::ContextPtr ctx = tls_context();
+    const auto ec = co_await stream_.handshake_server(*ctx, cfg_.limits.timeouts.tls_handshake);
+    if (lab()) lab_tls_done(!ec);
     reset_transaction();
     helo_.clear();
     esmtp_ = false;

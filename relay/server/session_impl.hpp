@@ -21,6 +21,7 @@
 #include "relay/smtp/data_reader.hpp"
 #include "relay/smtp/line_framer.hpp"
 #include "relay/smtp/recipient_policy.hpp"
+#include "relay/smtp/replies.hpp"
 #include "relay/spool/spool.hpp"
 #include "tlspolicy/tlspolicy.hpp"
 
@@ -85,6 +86,25 @@ private:
     void spool_write(std::string& chunk);
     boost::asio::awaitable<void> end_of_message(const smtp::DataReport& report);
 
+    // --- session_lab.cpp (role: lab, SPEC §8: a hostile server that records
+    // what clients do; never spools or relays)
+    struct LabState;
+    bool lab() const { return listener_.role == conf::ListenerRole::lab; }
+    // The context for STARTTLS / implicit TLS: the lab's own on a lab listener.
+    tlspolicy::ContextPtr tls_context() const;
+    void lab_start();
+    void lab_event(const char* result, const std::string& reason);
+    void lab_caps(smtp::replies::EhloCaps& caps) const;
+    // true: STARTTLS handled here (stripped, refused, handshake failed).
+    boost::asio::awaitable<bool> lab_starttls();
+    void lab_tls_done(bool ok);
+    void lab_mail(const std::string& sender);
+    boost::asio::awaitable<std::optional<std::string>> lab_read_line();
+    boost::asio::awaitable<void> lab_auth(const smtp::Command& c);
+    boost::asio::awaitable<void> lab_data();
+    void lab_bdat();
+    void lab_close();
+
     // --- reply plumbing
     void reply(const core::Reply& r);
     void reply(int code, const char* esc, std::string text) { reply(core::Reply(code, esc, std::move(text))); }
@@ -108,6 +128,7 @@ private:
     std::optional<tlspolicy::SessionInfo> tls_;
     std::string auth_user_;  // set by a successful AUTH (submission only)
     Transaction tx_;
+    std::shared_ptr<LabState> lab_;  // lab listeners only
 };
 
 }  // namespace mxgate::server

@@ -24,6 +24,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const conf::Confi
             return nullptr;
         }
     }
+    if (!build_lab_contexts(*snap, errors)) return nullptr;
     std::string err;
     snap->client_tls = tlspolicy::make_client_context(tls.outbound.profile, tls.ca_file, err);
     if (!snap->client_tls) {

@@ -19,8 +19,6 @@ struct Gated {
 
 TEST_CASE("keys of unbuilt features are refused at their value", "[conf][features]") {
     const Gated cases[] = {
-        {"listeners: [{name: lab, role: lab, address: '127.0.0.1:2526', lab: {starttls: strip}}]\n",
-         "t.yaml:5:31: listeners[0].role: lab: not supported yet in this build"},
         {"tls: {inbound: {require_tls: [example.com]}}\n",
          "t.yaml:5:30: tls.inbound.require_tls: not supported yet in this build"},
         {"tls: {inbound: {dry_run: strict}}\n", "t.yaml:5:26: tls.inbound.dry_run: not supported yet in this build"},
@@ -83,7 +81,6 @@ TEST_CASE("gated sections are still validated in full", "[conf][features]") {
     CHECK(errors_of(kBase + "listeners: [{name: lab, role: lab, address: '127.0.0.1:2526', lab: {starttls: rip, "
                             "protocols: [SSLv3]}}]\n") ==
           std::vector<std::string>{
-              "t.yaml:5:31: listeners[0].role: lab: not supported yet in this build",
               "t.yaml:5:79: listeners[0].lab.starttls: invalid value 'rip' (expected strip, refuse-454, "
               "fail-handshake or offer)",
               "t.yaml:5:96: listeners[0].lab.protocols[0]: invalid TLS version 'SSLv3' (expected TLSv1, "
@@ -107,6 +104,19 @@ TEST_CASE("submission listeners and auth are built (issue 6)", "[conf][features]
     CHECK(errors_of(kBase + "listeners: [{name: sub, role: submission, address: '[::]:587', tls: none}]\n") ==
           std::vector<std::string>{"t.yaml:5:69: listeners[0].tls: none is not allowed for role submission (AUTH is "
                                    "only accepted over TLS)"});
+}
+
+TEST_CASE("lab listeners are built (issue 5)", "[conf][features]") {
+    const auto cfg = load_ok(kBase + "listeners: [{name: lab, role: lab, address: '127.0.0.1:2526', "
+                                     "lab: {starttls: refuse-454, protocols: [TLSv1], certificate: expired, "
+                                     "auth_trap: true}}]\n");
+    REQUIRE(cfg->listeners.size() == 1);
+    REQUIRE(cfg->listeners[0].lab);
+    CHECK(cfg->listeners[0].role == ListenerRole::lab);
+    CHECK(cfg->listeners[0].lab->starttls == LabConfig::StartTls::refuse_454);
+    CHECK(cfg->listeners[0].lab->protocols == std::vector<std::string>{"TLSv1"});
+    CHECK(cfg->listeners[0].lab->certificate == LabConfig::Certificate::expired);
+    CHECK(cfg->listeners[0].lab->auth_trap);
 }
 
 TEST_CASE("values that state an unbuilt feature is off are accepted", "[conf][features]") {

@@ -1,0 +1,265 @@
+// relay/client/probe_domain.cpp — `probe --domain D`: is HOST one of D's MX
+// hosts, does D publish a valid MTA-STS policy (RFC 8461) that covers every
+// MX, do DANE TLSA records for HOST (RFC 7672) match the certificate it
+// serves, and does D ask for TLS reports (RFC 8460)?
+//
+// Verdicts: a missing MTA-STS, DANE or TLS-RPT setup is a WARN (optional,
+// but without it a sender cannot refuse a downgrade); a published one that
+// is broken is a FAIL (senders that honour it defer mail, or it protects
+// nothing). TLSA records without DNSSEC are unusable (RFC 7672 §2.2): WARN.
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "relay/client/connect.hpp"
+#include "relay/client/probe_https.hpp"
+#include "relay/client/probe_impl.hpp"
+#include "relay/client/probe_records.hpp"
+
+namespace mxgate::client::probe {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string lower(std::string s) {
+    for (char& c : s)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    while (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+}
+
+std::string dns_problem(core::DnsStatus st, const std::string& error) {
+    switch (st) {
+        case core::DnsStatus::nxdomain: return "NXDOMAIN";
+        case core::DnsStatus::nodata: return "no records";
+        case core::DnsStatus::temp_fail: return "temporary DNS failure: " + error;
+        default: return "";
+    }
+}
+
+// RFC 6698 §2.1: selector 0 = whole certificate, 1 = SubjectPublicKeyInfo;
+// matching type 0 = exact, 1 = SHA-256, 2 = SHA-512.
+bool tlsa_matches(const core::TlsaRecord& r, X509* cert) {
+    unsigned char* der = nullptr;
+    int len = r.selector == 0 ? i2d_X509(cert, &der) : r.selector == 1 ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der) : -1;
+    if (len <= 0) return false;
+    std::string data(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+    OPENSSL_free(der);
+    if (r.matching_type == 0) return data == r.data;
+    const EVP_MD* md = r.matching_type == 1 ? EVP_sha256() : r.matching_type == 2 ? EVP_sha512() : nullptr;
+    if (!md) return false;
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(data.data(), data.size(), out, &n, md, nullptr) != 1) return false;
+    return std::string(reinterpret_cast<char*>(out), n) == r.data;
+}
+
+}  // namespace
+
+asio::awaitable<void> Prober::check_domain() {
+    const std::string domain = lower(*opts_.domain);
+    auto op = core::lookup_mx(resolver_, domain);
+    const auto mx = co_await std::move(op);
+    std::vector<std::string> hosts;
+    for (const auto& r : mx.records)
+        if (!r.host.empty()) hosts.push_back(lower(r.host));
+    const std::string host = lower(strip_brackets(opts_.host));
+    std::string listed;
+    bool is_mx = false;
+    for (const auto& h : hosts) {
+        listed += (listed.empty() ? "" : ", ") + h;
+        if (h == host) is_mx = true;
+    }
+    if (mx.status != core::DnsStatus::ok)
+        add("domain.mx", "HOST is an MX host of the domain", Status::warn,
+            "MX lookup for " + domain + ": " + dns_problem(mx.status, mx.error));
+    else
+        add("domain.mx", "HOST is an MX host of the domain", is_mx ? Status::pass : Status::warn,
+            (is_mx ? host + " is an MX of " : host + " is not an MX of ") + domain + " (MX: " + listed + ")");
+    co_await check_mta_sts(hosts);
+    co_await check_dane();
+    co_await check_tlsrpt();
+}
+
+asio::awaitable<void> Prober::check_mta_sts(const std::vector<std::string>& mx_hosts) {
+    const std::string domain = lower(*opts_.domain);
+    const std::string txt_name = "_mta-sts." + domain;
+    auto op = core::lookup_txt(resolver_, txt_name);
+    const auto txt = co_await std::move(op);
+    int records = 0;
+    std::string record_error, id;
+    for (const auto& t : txt.records) {
+        std::string e;
+        auto r = parse_sts_txt(t, e);
+        if (r) {
+            ++records;
+            id = r->id;
+        } else if (!e.empty()) {
+            ++records;
+            record_error = e + ": \"" + t + "\"";
+        }
+    }
+    if (txt.status == core::DnsStatus::temp_fail) {
+        add("mta_sts.record", "MTA-STS TXT record", Status::warn, txt_name + ": " + dns_problem(txt.status, txt.error));
+        co_return;
+    }
+    if (records == 0) {
+        add("mta_sts.record", "MTA-STS TXT record", Status::warn,
+            "no v=STSv1 record at " + txt_name + ": senders cannot require TLS for " + domain);
+        co_return;
+    }
+    if (records > 1 || !record_error.empty()) {
+        add("mta_sts.record", "MTA-STS TXT record", Status::fail,
+            records > 1 ? std::to_string(records) + " v=STSv1 records at " + txt_name + " (RFC 8461 §3.1: exactly one)"
+                        : record_error);
+        co_return;
+    }
+    add("mta_sts.record", "MTA-STS TXT record", Status::pass, txt_name + ": v=STSv1; id=" + id);
+
+    const std::string policy_host = "mta-sts." + domain;
+    const std::string url = "https://" + policy_host + "/.well-known/mta-sts.txt";
+    auto fetch_op = https_get(ex_, resolver_, policy_host, 443, "/.well-known/mta-sts.txt", opts_.ca_file,
+                              opts_.timeouts.command);
+    const HttpsFetch f = co_await std::move(fetch_op);
+    std::string problem;
+    if (!f.ok) problem = f.error;
+    else if (!f.chain_verified) problem = "certificate of " + policy_host + " not trusted: " + f.verify_error;
+    else if (!f.name_matches) problem = "certificate does not name " + policy_host;
+    else if (f.response.status != 200)
+        problem = "HTTP status " + std::to_string(f.response.status) + " (RFC 8461 §3.3: 200 only, no redirects)";
+    else if (f.response.content_type != "text/plain")
+        problem = "Content-Type \"" + f.response.content_type + "\" (RFC 8461 §3.2: text/plain)";
+    std::optional<StsPolicy> policy;
+    if (problem.empty()) {
+        std::string e;
+        policy = parse_sts_policy(f.response.body, e);
+        if (!policy) problem = "invalid policy: " + e;
+    }
+    if (!problem.empty()) {
+        add("mta_sts.policy", "MTA-STS policy valid", Status::fail, url + ": " + problem);
+        co_return;
+    }
+    std::string patterns;
+    for (const auto& p : policy->mx) patterns += (patterns.empty() ? "" : ", ") + p;
+    const std::string summary = "mode " + policy->mode + ", max_age " + std::to_string(policy->max_age) + ", mx " + patterns;
+    add("mta_sts.policy", "MTA-STS policy valid", Status::pass, url + ": " + summary);
+    add("mta_sts.mode", "MTA-STS policy enforced", policy->mode == "enforce" ? Status::pass : Status::warn,
+        policy->mode == "enforce" ? "mode enforce: senders refuse unauthenticated MX hosts"
+                                  : "mode " + policy->mode + ": senders deliver even when TLS is stripped");
+    if (policy->mode == "none") co_return;
+
+    std::vector<std::string> check = mx_hosts;
+    const std::string host = lower(strip_brackets(opts_.host));
+    if (!is_ip_literal(host) && std::find(check.begin(), check.end(), host) == check.end()) check.push_back(host);
+    std::string unmatched, matched;
+    for (const auto& h : check) {
+        bool ok = false;
+        for (const auto& p : policy->mx)
+            if (sts_mx_matches(p, h)) ok = true;
+        (ok ? matched : unmatched) += ((ok ? matched : unmatched).empty() ? "" : ", ") + h;
+    }
+    if (check.empty())
+        add("mta_sts.mx_match", "MX hosts match the MTA-STS policy", Status::skip, "no MX host names to check");
+    else if (unmatched.empty())
+        add("mta_sts.mx_match", "MX hosts match the MTA-STS policy", Status::pass, matched + " match " + patterns);
+    else
+        add("mta_sts.mx_match", "MX hosts match the MTA-STS policy", Status::fail,
+            unmatched + " not covered by mx " + patterns + (policy->mode == "enforce" ? ": senders refuse them" : ""));
+}
+
+asio::awaitable<void> Prober::check_dane() {
+    const std::string host = lower(strip_brackets(opts_.host));
+    const char* title = "DANE TLSA records match the served certificate";
+    if (is_ip_literal(host)) {
+        add("dane.tlsa", title, Status::skip, "HOST is an IP address; TLSA records belong to MX host names");
+        co_return;
+    }
+    const std::string name = "_" + std::to_string(opts_.port) + "._tcp." + host;
+    auto op = core::lookup_tlsa(resolver_, name);
+    const auto tlsa = co_await std::move(op);
+    if (tlsa.status != core::DnsStatus::ok || tlsa.records.empty()) {
+        add("dane.tlsa", title, tlsa.status == core::DnsStatus::temp_fail ? Status::warn : Status::warn,
+            name + ": " + dns_problem(tlsa.status, tlsa.error) + " (no DANE for this host)");
+        co_return;
+    }
+    if (!served_.leaf) {
+        add("dane.tlsa", title, Status::skip, std::to_string(tlsa.records.size()) + " TLSA records at " + name +
+                                                  ", but no certificate was served to compare");
+        co_return;
+    }
+    int usable = 0;
+    std::string how;
+    for (const auto& r : tlsa.records) {
+        if (r.usage != 2 && r.usage != 3) continue;  // RFC 7672 §3.1.3: PKIX usages unusable for SMTP
+        ++usable;
+        if (r.usage == 3 && tlsa_matches(r, served_.leaf.get())) {
+            how = "DANE-EE(3) " + std::to_string(r.selector) + " " + std::to_string(r.matching_type) + " matches the leaf";
+            break;
+        }
+        if (r.usage == 2) {
+            for (size_t i = 1; i < served_.chain.size(); ++i)
+                if (tlsa_matches(r, served_.chain[i].get())) {
+                    how = "DANE-TA(2) " + std::to_string(r.selector) + " " + std::to_string(r.matching_type) +
+                          " matches chain certificate " + std::to_string(i);
+                    break;
+                }
+            if (!how.empty()) break;
+        }
+    }
+    const std::string secure = tlsa.authenticated ? "DNSSEC-validated" : "NOT DNSSEC-validated";
+    if (usable == 0) {
+        add("dane.tlsa", title, Status::warn,
+            name + ": only PKIX-TA/PKIX-EE records, which SMTP senders ignore (RFC 7672 §3.1.3)");
+    } else if (how.empty()) {
+        add("dane.tlsa", title, Status::fail,
+            name + " (" + secure + "): no usable TLSA record matches the served certificate: DANE senders defer");
+    } else if (!tlsa.authenticated) {
+        add("dane.tlsa", title, Status::warn, name + ": " + how + ", but the records are " + secure +
+                                                  ": senders ignore them (RFC 7672 §2.2)");
+    } else {
+        dane_matched_ = true;
+        add("dane.tlsa", title, Status::pass, name + " (" + secure + "): " + how);
+        // RFC 7672 §3.1: a DANE-authenticated peer needs neither a public
+        // CA chain nor (for DANE-EE) a matching name.
+        for (auto& c : out_.checks) {
+            if ((c.id == "certificate.chain" || c.id == "certificate.name") && c.status == Status::fail) {
+                c.status = Status::pass;
+                c.evidence += " (accepted: authenticated by DANE)";
+            }
+        }
+    }
+}
+
+asio::awaitable<void> Prober::check_tlsrpt() {
+    const std::string domain = lower(*opts_.domain);
+    const std::string name = "_smtp._tls." + domain;
+    auto op = core::lookup_txt(resolver_, name);
+    const auto txt = co_await std::move(op);
+    int records = 0;
+    std::string error, rua;
+    for (const auto& t : txt.records) {
+        std::string e;
+        auto r = parse_tlsrpt_txt(t, e);
+        if (r) {
+            ++records;
+            for (const auto& u : r->rua) rua += (rua.empty() ? "" : ", ") + u;
+        } else if (!e.empty()) {
+            ++records;
+            error = e;
+        }
+    }
+    const char* title = "TLS-RPT record";
+    if (txt.status == core::DnsStatus::temp_fail)
+        add("tlsrpt.record", title, Status::warn, name + ": " + dns_problem(txt.status, txt.error));
+    else if (records == 0)
+        add("tlsrpt.record", title, Status::warn, "no v=TLSRPTv1 record at " + name + ": nobody hears about TLS failures");
+    else if (records > 1)
+        add("tlsrpt.record", title, Status::fail, std::to_string(records) + " v=TLSRPTv1 records at " + name +
+                                                      " (RFC 8460 §3: exactly one)");
+    else if (!error.empty())
+        add("tlsrpt.record", title, Status::fail, name + ": " + error);
+    else
+        add("tlsrpt.record", title, Status::pass, name + ": reports to " + rua);
+}
+
+}  // namespace mxgate::client::probe
