@@ -1,6 +1,7 @@
 #include "auth/service.hpp"
 
 #include <ctime>
+#include <filesystem>
 
 namespace mxgate::auth {
 
@@ -42,7 +43,12 @@ SaslConn::Options Service::options(const conf::Config& cfg, unsigned external_ss
     o.service = cfg.auth.sasl_service;
     o.hostname = cfg.hostname;
     o.realm = cfg.auth.realm.value_or(cfg.hostname);
-    o.sasldb = cfg.auth.sasldb;
+    // libsasl2's sasldb plugin ignores a relative sasldb_path (falling back
+    // to a missing "userdb" callback); resolve it against the working
+    // directory, like the spool path.
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(cfg.auth.sasldb, ec);
+    o.sasldb = ec ? cfg.auth.sasldb : abs.lexically_normal().string();
     o.external_ssf = external_ssf;
     return o;
 }

@@ -71,16 +71,19 @@ asio::awaitable<void> Session::on_auth(const smtp::Command& c) {
         reply(replies::already_authenticated());
         co_return;
     }
+    // Credentials sent in cleartext are judged whatever came before (no
+    // HELO, HELO instead of EHLO, inside a transaction): the password has
+    // crossed the network either way (SPEC §5).
+    if (!stream_.tls_active()) {
+        co_await auth_before_tls(a);
+        co_return;
+    }
     if (!esmtp_) {
-        reply(replies::need_helo());
+        reply(helo_.empty() ? replies::need_helo() : replies::auth_needs_ehlo());
         co_return;
     }
     if (tx_.active) {
         reply(replies::auth_in_transaction());
-        co_return;
-    }
-    if (!stream_.tls_active()) {
-        co_await auth_before_tls(a);
         co_return;
     }
     const std::vector<std::string> mechs = auth_offered();

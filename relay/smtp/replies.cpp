@@ -89,6 +89,7 @@ Reply parse_error(const ParseResult& p) {
 
 Reply not_implemented(Verb v) { return r(502, "5.5.1", std::string(verb_name(v)) + " command not implemented"); }
 Reply need_helo() { return r(503, "5.5.1", "Error: send HELO/EHLO first"); }
+Reply auth_needs_ehlo() { return r(503, "5.5.1", "Error: send EHLO first"); }
 Reply need_mail() { return r(503, "5.5.1", "Error: need MAIL command"); }
 Reply need_rcpt() { return r(503, "5.5.1", "Error: need RCPT command"); }
 Reply nested_mail() { return r(503, "5.5.1", "Error: nested MAIL command"); }

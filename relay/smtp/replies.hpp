@@ -66,6 +66,7 @@ Reply frame_error(FrameStatus s);            // 500 5.5.2 (too long, NUL, bare C
 Reply parse_error(const ParseResult& r);     // 500 5.5.1 / 501 5.5.4 / 501 5.1.3 / 501 5.1.7 / 555 5.5.4
 Reply not_implemented(Verb v);               // 502 5.5.1 Command not implemented
 Reply need_helo();                           // 503 5.5.1 Error: send HELO/EHLO first
+Reply auth_needs_ehlo();                     // 503 5.5.1 Error: send EHLO first (AUTH after HELO)
 Reply need_mail();                           // 503 5.5.1 Error: need MAIL command
 Reply need_rcpt();                           // 503 5.5.1 Error: need RCPT command
 Reply nested_mail();                         // 503 5.5.1 Error: nested MAIL command

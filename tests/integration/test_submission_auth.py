@@ -413,6 +413,14 @@ def run(t, mx, home, db):
     c, code, _ = login_plain(SUB, "carol", PASSWORDS["carol"], "127.0.6.34")
     t.eq("wrong cleartext password locks nothing", code, 235)
     c.close()
+    # HELO instead of EHLO (or no greeting at all) does not hide a cleartext password
+    c = Client(SUB, "127.0.6.22")
+    t.eq("HELO", c.cmd("HELO old.client.test")[0], 250)
+    t.eq("cleartext PLAIN after HELO", c.cmd("AUTH PLAIN " + plain_ir("nohelo", WRONG)),
+         (538, "538 5.7.11 Encryption required"))
+    c.close()
+    ex = mx.wait_event("auth.cleartext_exposure", lambda e: e.get("user") == "nohelo")
+    t.true("exposure after HELO, valid:false", ex[0].get("valid") is False, ex)
     # passwd sets a new password and lifts the lock
     r = mx.run("user", "passwd", "erin", "--stdin", input=NEW_PASSWORDS["erin"] + "\n")
     t.eq("mxgate user passwd", r.returncode, 0)
@@ -495,6 +503,14 @@ def run(t, mx, home, db):
                        input="Ivy-pw-7a7a\n", capture_output=True, text=True, timeout=30)
     t.true("user add creates a new sasldb 0600", r.returncode == 0 and os.path.exists(db + "-new") and
            (os.stat(db + "-new").st_mode & 0o077) == 0, r.stderr)
+    # a relative sasldb path (as in the development config) is relative to the working directory
+    rel = os.path.join(mx.dir, "rel.yaml")
+    with open(mx.config_path) as f, open(rel, "w") as g:
+        g.write(f.read().replace("sasldb: " + db, "sasldb: ./rel-sasldb2"))
+    r = subprocess.run([MXGATE_BIN, "user", "add", "ivy", "--stdin", "-c", rel], cwd=mx.dir,
+                       input="Ivy-pw-7a7a\n", capture_output=True, text=True, timeout=30)
+    t.true("user add with a relative sasldb path", r.returncode == 0 and
+           os.path.exists(os.path.join(mx.dir, "rel-sasldb2")), r.stderr)
     r = mx.run("user", "list")
     t.true("user list", r.returncode == 0 and f"gina@{REALM}" in r.stdout.split() and f"alice@{REALM}" in r.stdout.split(),
            r.stdout + r.stderr)
