@@ -14,6 +14,7 @@
 #include "relay/client/probe_https.hpp"
 #include "relay/client/probe_impl.hpp"
 #include "relay/client/probe_records.hpp"
+#include "tlspolicy/tlsrpt_record.hpp"
 
 namespace mxgate::client::probe {
 
@@ -235,31 +236,23 @@ asio::awaitable<void> Prober::check_tlsrpt() {
     const std::string name = "_smtp._tls." + domain;
     auto op = core::lookup_txt(resolver_, name);
     const auto txt = co_await std::move(op);
-    int records = 0;
-    std::string error, rua;
-    for (const auto& t : txt.records) {
-        std::string e;
-        auto r = parse_tlsrpt_txt(t, e);
-        if (r) {
-            ++records;
-            for (const auto& u : r->rua) rua += (rua.empty() ? "" : ", ") + u;
-        } else if (!e.empty()) {
-            ++records;
-            error = e;
-        }
-    }
+    int records = 0;  // the ones that claim to be TLS-RPT
+    for (const auto& t : txt.records)
+        if (t.rfind("v=TLSRPTv1", 0) == 0) ++records;
+    std::string error;
+    const auto rec = tlspolicy::select_tlsrpt_record(txt.records, error);  // the outbound module's parser
     const char* title = "TLS-RPT record";
-    if (txt.status == core::DnsStatus::temp_fail)
+    if (txt.status == core::DnsStatus::temp_fail) {
         add("tlsrpt.record", title, Status::warn, name + ": " + dns_problem(txt.status, txt.error));
-    else if (records == 0)
+    } else if (records == 0) {
         add("tlsrpt.record", title, Status::warn, "no v=TLSRPTv1 record at " + name + ": nobody hears about TLS failures");
-    else if (records > 1)
-        add("tlsrpt.record", title, Status::fail, std::to_string(records) + " v=TLSRPTv1 records at " + name +
-                                                      " (RFC 8460 §3: exactly one)");
-    else if (!error.empty())
+    } else if (!rec) {
         add("tlsrpt.record", title, Status::fail, name + ": " + error);
-    else
+    } else {
+        std::string rua;
+        for (const auto& u : rec->rua) rua += (rua.empty() ? "" : ", ") + u;
         add("tlsrpt.record", title, Status::pass, name + ": reports to " + rua);
+    }
 }
 
 }  // namespace mxgate::client::probe

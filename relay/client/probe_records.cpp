@@ -20,7 +20,7 @@ std::string lower(std::string_view s) {
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
-// "k1=v1; k2=v2" (RFC 8461 §3.1 and RFC 8460 §3 share this shape).
+// "k1=v1; k2=v2" (RFC 8461 §3.1).
 std::vector<std::pair<std::string, std::string>> split_fields(std::string_view s) {
     std::vector<std::pair<std::string, std::string>> out;
     while (!s.empty() && out.size() < 64) {
@@ -146,37 +146,6 @@ bool sts_mx_matches(std::string_view pattern, std::string_view host) {
         return dot != std::string::npos && dot > 0 && h.substr(dot + 1) == p.substr(2);
     }
     return p == h;
-}
-
-std::optional<TlsRptRecord> parse_tlsrpt_txt(std::string_view txt, std::string& error) {
-    error.clear();
-    txt = trim(txt);
-    if (txt.substr(0, 10) != "v=TLSRPTv1") return std::nullopt;
-    const auto fields = split_fields(txt);
-    if (fields.empty() || fields[0].first != "v" || fields[0].second != "TLSRPTv1") {
-        error = "the record must start with v=TLSRPTv1;";
-        return std::nullopt;
-    }
-    TlsRptRecord r;
-    for (size_t i = 1; i < fields.size(); ++i) {
-        if (fields[i].first != "rua") continue;
-        std::string_view v = fields[i].second;
-        while (!v.empty()) {
-            const size_t comma = v.find(',');
-            std::string uri(trim(v.substr(0, comma)));
-            v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-            if (uri.rfind("mailto:", 0) != 0 && uri.rfind("https://", 0) != 0) {
-                error = "rua= URI must be mailto: or https:, not \"" + uri.substr(0, 40) + "\"";
-                return std::nullopt;
-            }
-            if (r.rua.size() < 16) r.rua.push_back(uri);
-        }
-    }
-    if (r.rua.empty()) {
-        error = "no rua= reporting address";
-        return std::nullopt;
-    }
-    return r;
 }
 
 std::optional<HttpResponse> parse_http_response(std::string_view raw, std::string& error, size_t max_body) {

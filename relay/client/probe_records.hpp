@@ -1,6 +1,7 @@
 // relay/client/probe_records.hpp — pure parsers for what `mxgate probe
 // --domain` reads from DNS and HTTPS: the MTA-STS TXT record and policy
-// (RFC 8461 §3.1, §3.2, §4.1) and the TLS-RPT TXT record (RFC 8460 §3).
+// (RFC 8461 §3.1, §3.2, §4.1) and the policy fetch's HTTP response. The
+// TLS-RPT record is parsed by tlspolicy/tlsrpt_record.hpp.
 //
 // XXX The outbound MTA-STS level has (or will have) its own parser in
 // tlspolicy/; when it lands, the probe should use it and these two
@@ -37,12 +38,6 @@ std::optional<StsPolicy> parse_sts_policy(std::string_view body, std::string& er
 // §4.1: "mx.example.net" matches exactly; "*.example.net" matches one extra
 // left-most label. Case-insensitive, trailing dots ignored.
 bool sts_mx_matches(std::string_view pattern, std::string_view host);
-
-struct TlsRptRecord {
-    std::vector<std::string> rua;  // mailto: / https: URIs
-};
-// nullopt + empty error: not a TLS-RPT record; nullopt + error: malformed.
-std::optional<TlsRptRecord> parse_tlsrpt_txt(std::string_view txt, std::string& error);
 
 struct HttpResponse {
     int status = 0;

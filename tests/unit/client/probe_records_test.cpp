@@ -1,6 +1,5 @@
 // Unit tests for the probe's pure parsers (relay/client/probe_records.cpp):
-// MTA-STS TXT and policy (RFC 8461 §3.1, §3.2, §4.1), TLS-RPT TXT (RFC 8460
-// §3) and the HTTP response of the policy fetch.
+// MTA-STS TXT and policy (RFC 8461 §3.1, §3.2, §4.1) and the HTTP response of the policy fetch.
 #include <catch2/catch.hpp>
 
 #include "relay/client/probe_records.hpp"
@@ -45,18 +44,6 @@ TEST_CASE("MTA-STS mx patterns (RFC 8461 §4.1)", "[probe][records]") {
     CHECK_FALSE(sts_mx_matches("*.example.org", "example.org"));
     CHECK_FALSE(sts_mx_matches("*.example.org", "a.b.example.org"));
     CHECK_FALSE(sts_mx_matches("mx.example.org", "mx.example.org.evil"));
-}
-
-TEST_CASE("TLS-RPT TXT records", "[probe][records]") {
-    std::string e;
-    auto r = parse_tlsrpt_txt("v=TLSRPTv1; rua=mailto:tls@example.org, https://r.example.org/v1", e);
-    REQUIRE(r);
-    CHECK(r->rua == std::vector<std::string>{"mailto:tls@example.org", "https://r.example.org/v1"});
-    CHECK(!parse_tlsrpt_txt("v=TLSRPTv1;", e));
-    CHECK(e == "no rua= reporting address");
-    CHECK(!parse_tlsrpt_txt("v=TLSRPTv1; rua=http://insecure", e));
-    CHECK(!parse_tlsrpt_txt("v=DMARC1; p=none", e));
-    CHECK(e.empty());
 }
 
 TEST_CASE("HTTP responses of the policy fetch", "[probe][records]") {
