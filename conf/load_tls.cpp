@@ -133,6 +133,8 @@ void load_policies(Ctx& c, const Entry& e, OutboundTls& out) {
         if (!s.valid()) continue;
         DomainTlsPolicy p;
         read_into(s, "level", p.level, [&](const Entry& v) { return as_level(c, v); });
+        // A per-domain level asks for the capability as much as `default` does.
+        if (const Entry* l = s.find("level"); l != nullptr && l->value.IsScalar()) gate_level(c, p.level, *l);
         if (const Entry* m = s.find("match")) {
             if (std::optional<std::vector<Entry>> names = as_list(c.err, *m)) {
                 for (const Entry& n : *names) {

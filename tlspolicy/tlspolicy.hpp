@@ -1,6 +1,7 @@
 // tlspolicy/tlspolicy.hpp — TLS contexts, cipher profiles, certificate
-// checks and (later) outbound policy resolution, MTA-STS, DANE, TLS-RPT and
-// downgrade tracking.
+// checks. Outbound policy resolution is in outbound_policy.hpp, MTA-STS in
+// mta_sts.hpp (pure parsers) and mta_sts_client.hpp (fetch and cache);
+// DANE, TLS-RPT and downgrade tracking come later.
 //
 // Interface: resolve_profile() turns a named profile plus key overrides into
 // exact OpenSSL settings (docs/tls-profiles.md gives the reasons).

@@ -22,7 +22,7 @@ commands:
                              inspect and manage the spool
   status [-c FILE]           downstream state, queued count and oldest age
   probe HOST[:PORT]          audit a server's transport security and downgrade exposure
-  sts DOMAIN                 show a domain's MTA-STS policy (not built yet)
+  sts DOMAIN [-c FILE]       fetch and show a domain's MTA-STS policy and cache
   report downgrades|tls|auth summaries from recorded events (not built yet)
   user add|passwd|del|list [NAME] [--stdin] [-c FILE]
                              manage SASL users in the configured sasldb
@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
     if (cmd == "status") return cmd_status(args);
     if (cmd == "user") return cmd_user(args);
     if (cmd == "probe") return cmd_probe(args);
-    if (cmd == "sts" || cmd == "report")
+    if (cmd == "sts") return cmd_sts(args);
+    if (cmd == "report")
         return cmd_not_built(cmd, args);
     std::cerr << "mxgate: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;

@@ -88,6 +88,10 @@ struct ClientSettings {
     // certificate that matches none of them fails the session: defer,
     // never plaintext. SNI is the TLSA base domain (RFC 7672 §8.1).
     std::shared_ptr<const tlspolicy::DanePlan> dane;
+    // Names the certificate must match under tls: verify (".x" = any
+    // subdomain of x); empty = the configured host. The outbound policy's
+    // `match` list, or the MX host name (tlspolicy::MxPlan::names).
+    std::vector<std::string> verify_names;
 };
 
 enum class RcptResult { delivered, transient, permanent };
@@ -105,6 +109,10 @@ struct TlsOutcome {
     tlspolicy::SessionInfo info;   // valid when a handshake completed
     std::string error;             // handshake or verification failure, if any
     std::string dane_match;        // DANE: the TLSA record that matched ("3 1 1 ab..")
+    // The certificate names the expected host (verify_names, else the
+    // host), whatever the mode: MTA-STS testing and the best-TLS memory
+    // need it even when the mode does not check.
+    bool name_matched = false;
     // Opportunistic TLS failed and the message went in plaintext on a new
     // connection: log tls.plaintext_fallback with `error`.
     bool plaintext_fallback = false;

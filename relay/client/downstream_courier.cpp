@@ -73,15 +73,28 @@ struct Opened {
     bool retry_plaintext = false;   // opportunistic handshake failed; reconnect may help
 };
 
+bool names_match(X509* cert, const conf::Downstream& ds, const ClientSettings& st) {
+    if (!cert) return false;
+    if (!st.verify_names.empty()) return tlspolicy::certificate_matches_list(cert, st.verify_names);
+    return tlspolicy::certificate_matches_host(cert, lower(strip_brackets(ds.address.host)));
+}
+
+std::string expected_names(const conf::Downstream& ds, const ClientSettings& st) {
+    if (st.verify_names.empty()) return ds.address.host;
+    std::string out;
+    for (const auto& n : st.verify_names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
 // Certificate checks after a completed handshake; "" when acceptable.
-std::string check_peer(SSL* ssl, const conf::Downstream& ds, const tlspolicy::SessionInfo& info) {
+std::string check_peer(SSL* ssl, const conf::Downstream& ds, const ClientSettings& st,
+                       const tlspolicy::SessionInfo& info) {
     X509* cert = ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
     switch (ds.tls) {
         case conf::DownstreamTls::verify:
             if (!cert) return "no peer certificate";
             if (!info.chain_verified) return "certificate chain not verified: " + info.verify_error;
-            if (!tlspolicy::certificate_matches_host(cert, lower(strip_brackets(ds.address.host))))
-                return "certificate does not name " + ds.address.host;
+            if (!names_match(cert, ds, st)) return "certificate does not name " + expected_names(ds, st);
             return {};
         case conf::DownstreamTls::pin:
             if (!cert) return "no peer certificate";
@@ -186,7 +199,8 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
                 co_return o;
             }
             o.tls.info = tlspolicy::describe(s->stream().native_ssl());
-            const std::string bad = check_peer(s->stream().native_ssl(), ds, o.tls.info);
+            o.tls.name_matched = names_match(SSL_get0_peer_certificate(s->stream().native_ssl()), ds, st);
+            const std::string bad = check_peer(s->stream().native_ssl(), ds, st, o.tls.info);
             if (!bad.empty()) {
                 o.tls.error = bad;
                 co_await give_up("TLS " + std::string(mode_name(ds.tls)) + " failed for " + o.mx + ": " + bad);

@@ -5,6 +5,9 @@
 
 #include "relay/client/client.hpp"
 #include "relay/queue/dkim_signing.hpp"
+#include "relay/queue/tls_memory.hpp"
+#include "tlspolicy/mta_sts_client.hpp"
+#include "tlspolicy/outbound_policy.hpp"
 
 namespace mxgate::queue {
 
@@ -16,7 +19,9 @@ namespace {
 
 struct ClientLink final : Link {
     std::unique_ptr<client::Connection> conn;
-    std::string host;  // MX host the connection belongs to (mx routes)
+    std::string host;            // MX host the connection belongs to (mx routes)
+    tlspolicy::MxPlan plan;      // the TLS plan it was opened under
+    tlspolicy::ContextPtr ctx;   // and the client context
 };
 
 RcptResult convert(client::RcptResult r) {
@@ -29,7 +34,17 @@ RcptResult convert(client::RcptResult r) {
 
 class SmtpCourier final : public Courier {
 public:
-    explicit SmtpCourier(server::Runtime& rt) : rt_(rt) {}
+    explicit SmtpCourier(server::Runtime& rt) : rt_(rt) {
+        // Module state in the spool (survives restarts). A spool that cannot
+        // hold it leaves MTA-STS without a cache and no TLS memory: logged by
+        // the failing deliveries, never a crash.
+        try {
+            const std::string spool = rt_.snapshot()->config->spool;
+            sts_cache_ = std::make_unique<core::StateStore>(spool, "mta-sts");
+            tls_memory_ = std::make_unique<TlsMemory>(core::StateStore(spool, "tls-seen"));
+        } catch (const std::exception&) {
+        }
+    }
 
     asio::awaitable<DeliveryOutcome> deliver(const Route& route, const spool::QueuedMessage& msg,
                                              const std::string& body, const std::vector<size_t>& rcpts,
@@ -93,17 +108,17 @@ private:
                                          const std::vector<size_t>& rcpts, ClientLink& cl) {
         client::DownstreamCourier c(rt_.io.get_executor(), rt_.resolver, ds, snap.client_tls, settings(snap));
         const client::DeliveryOutcome r = co_await c.deliver(msg.envelope, body, rcpts, cl.conn);
-        report_tls(r, route, msg.envelope.id, ds);
-        DeliveryOutcome out;
-        out.connected = r.connected;
-        out.mx = r.mx;
-        out.error = r.error;
-        for (const auto& o : r.rcpts) out.rcpts.push_back({convert(o.result), o.reply});
+        report_tls(r, route, msg.envelope.id, level_of(ds));
+        DeliveryOutcome out = to_queue(r);
         co_return out;
     }
 
-    // Internet delivery for domains that are not the owner's: MX hosts in
-    // preference order (equal preferences shuffled), opportunistic TLS.
+    // Internet delivery for a domain that is not the owner's (SPEC §7):
+    // the TLS decision for the domain (config, MTA-STS), then MX hosts in
+    // preference order (equal preferences shuffled; the domain itself when
+    // it has no MX; RFC 7505 null MX bounces), each with its MxPlan. A host
+    // the policy refuses is skipped; a host with a session-level failure
+    // (connect, greeting, TLS) gives way to the next one.
     asio::awaitable<DeliveryOutcome> via_mx(const server::Snapshot& snap, const Route& route,
                                             const spool::QueuedMessage& msg, const std::string& body,
                                             const std::vector<size_t>& rcpts, ClientLink& cl) {
@@ -116,42 +131,153 @@ private:
             co_return local_failure(rcpts, "domain " + route.domain + " does not exist", true);
         if (mx.status == core::DnsStatus::ok) {
             auto recs = mx.records;
-            std::shuffle(recs.begin(), recs.end(), std::mt19937{std::random_device{}()});
+            std::shuffle(recs.begin(), recs.end(), rng_);
             std::stable_sort(recs.begin(), recs.end(),
                              [](const auto& a, const auto& b) { return a.preference < b.preference; });
             for (const auto& r : recs) {
-                if (r.host.empty())  // RFC 7505 null MX
+                if (r.host.empty() || r.host == ".")  // RFC 7505 null MX
                     co_return local_failure(rcpts, "domain " + route.domain + " accepts no mail (null MX)", true);
                 hosts.push_back(r.host);
             }
         } else {
             hosts.push_back(route.domain);  // RFC 5321 §5.1: implicit MX
         }
+
+        const tlspolicy::OutboundDecision decision = co_await decide(snap, route.domain);
+        const tlspolicy::ContextPtr ctx = context_for(snap, decision);
         DeliveryOutcome last = local_failure(rcpts, "no MX host for " + route.domain);
+        std::string refusals;
+        std::string used_mx;
+        client::DeliveryOutcome used;
+        bool attempted = false;
         for (const auto& host : hosts) {
-            if (cl.conn && cl.host != host) {
+            const tlspolicy::MxPlan plan = tlspolicy::plan_for_mx(decision, host);
+            if (!plan.allowed) {
+                refusals += (refusals.empty() ? "" : "; ") + plan.refusal;
+                continue;
+            }
+            // A cached connection is reused only for the same host under the
+            // same plan and context (a policy may have tightened meanwhile).
+            if (cl.conn && (cl.host != host || !(cl.plan == plan) || cl.ctx != ctx)) {
                 client::DownstreamCourier c(rt_.io.get_executor(), rt_.resolver, conf::Downstream{},
                                             snap.client_tls, settings(snap));
                 co_await c.close(cl.conn);
             }
             cl.host = host;
+            cl.plan = plan;
+            cl.ctx = ctx;
             conf::Downstream ds;
             ds.address.host = host;
-            ds.address.port = 25;
-            ds.tls = conf::DownstreamTls::opportunistic;
-            last = co_await via(snap, ds, route, msg, body, rcpts, cl);
-            if (last.connected) break;  // this host answered: its verdict stands
+            ds.address.port = mx_port_;
+            ds.tls = downstream_tls(plan.tls);
+            client::ClientSettings st = settings(snap);
+            st.verify_names = plan.names;
+            client::DownstreamCourier c(rt_.io.get_executor(), rt_.resolver, ds, ctx, st);
+            client::DeliveryOutcome r = co_await c.deliver(msg.envelope, body, rcpts, cl.conn);
+            attempted = true;
+            report_tls(r, route, msg.envelope.id, tlspolicy::level_name(decision.level));
+            last = to_queue(r);
+            used_mx = host;
+            used = r;
+            if (r.connected && r.error.empty()) break;  // a transaction happened: its verdicts stand
         }
+        if (!attempted) {
+            report_policy(decision, msg.envelope.id, "", std::nullopt);
+            co_return local_failure(rcpts, refusals.empty() ? "no usable MX host for " + route.domain : refusals);
+        }
+        const bool tls_ok = used.tls.established && used.tls.info.chain_verified && used.tls.name_matched;
+        std::optional<bool> would_fail;
+        if (decision.sts_testing) would_fail = tlspolicy::testing_would_fail(decision, used_mx, tls_ok);
+        report_policy(decision, msg.envelope.id, used_mx, would_fail);
+        if (used.tls.new_connection && used.connected && used.error.empty())
+            remember_tls(route.domain, used, msg.envelope.id, tls_ok);
         co_return last;
     }
 
+    // Policy discovery (MTA-STS) and the decision for a destination domain.
+    asio::awaitable<tlspolicy::OutboundDecision> decide(const server::Snapshot& snap, const std::string& domain) {
+        const conf::OutboundTls& ocfg = snap.config->tls.outbound;
+        tlspolicy::PolicyInputs in;
+        if (tlspolicy::wants_mta_sts(ocfg, domain) && sts_cache_) {
+            auto pending = tlspolicy::resolve_mta_sts(rt_.io.get_executor(), *rt_.resolver, snap.client_tls,
+                                                      *sts_cache_, rt_.events.get(), domain);
+            tlspolicy::StsLookup l = co_await std::move(pending);
+            in.sts = l.policy;
+            in.sts_id = l.id;
+        }
+        tlspolicy::OutboundDecision d = tlspolicy::decide(ocfg, domain, in);
+        co_return d;
+    }
+
+    tlspolicy::ContextPtr context_for(const server::Snapshot& snap, const tlspolicy::OutboundDecision& d) const {
+        if (d.own_profile) {
+            auto it = snap.policy_client_tls.find(d.domain);
+            if (it != snap.policy_client_tls.end()) return it->second;
+        }
+        return snap.client_tls;
+    }
+
+    static conf::DownstreamTls downstream_tls(tlspolicy::ClientTls t) {
+        switch (t) {
+            case tlspolicy::ClientTls::none: return conf::DownstreamTls::none;
+            case tlspolicy::ClientTls::opportunistic: return conf::DownstreamTls::opportunistic;
+            case tlspolicy::ClientTls::encrypt: return conf::DownstreamTls::encrypt;
+            case tlspolicy::ClientTls::verify: return conf::DownstreamTls::verify;
+        }
+        return conf::DownstreamTls::verify;
+    }
+
+    static DeliveryOutcome to_queue(const client::DeliveryOutcome& r) {
+        DeliveryOutcome out;
+        out.connected = r.connected;
+        out.mx = r.mx;
+        out.error = r.error;
+        for (const auto& o : r.rcpts) out.rcpts.push_back({convert(o.result), o.reply});
+        return out;
+    }
+
+    // tls.policy (SPEC §9): the decision for this attempt.
+    void report_policy(const tlspolicy::OutboundDecision& d, const std::string& qid, const std::string& mx,
+                       std::optional<bool> would_fail) {
+        Event e("tls.policy");
+        e.set(Field::queue_id, qid)
+            .set(Field::domain, d.domain)
+            .set(Field::level, tlspolicy::level_name(d.level))
+            .set(Field::source, tlspolicy::source_name(d.source));
+        if (d.sts) e.set(Field::mode, tlspolicy::sts_mode_name(d.sts->mode));
+        if (!mx.empty()) e.set(Field::mx, mx);
+        if (would_fail) e.set(Field::would_fail, *would_fail);
+        rt_.events->emit(e);
+    }
+
+    // Best TLS seen per destination; a weaker delivery after verified TLS is
+    // tls.destination_downgrade.
+    void remember_tls(const std::string& domain, const client::DeliveryOutcome& r, const std::string& qid,
+                      bool tls_ok) {
+        if (!tls_memory_) return;
+        const TlsGrade g = tls_ok ? TlsGrade::verified
+                                  : r.tls.established ? TlsGrade::encrypted : TlsGrade::plaintext;
+        const auto prev = tls_memory_->observe(domain, g);
+        if (prev && *prev == TlsGrade::verified)
+            rt_.events->emit(Event("tls.destination_downgrade")
+                                 .set(Field::queue_id, qid)
+                                 .set(Field::domain, domain)
+                                 .set(Field::mx, r.mx)
+                                 .set(Field::tls, grade_name(g))
+                                 .set(Field::reason, "earlier deliveries to " + domain + " had verified TLS")
+                                 .set(Field::error, r.tls.error));
+    }
+
+    static std::string level_of(const conf::Downstream& ds) {
+        return ds.tls == conf::DownstreamTls::none ? "none"
+               : ds.tls == conf::DownstreamTls::opportunistic ? "opportunistic"
+               : ds.tls == conf::DownstreamTls::encrypt ? "encrypt"
+               : ds.tls == conf::DownstreamTls::pin ? "pin" : "verify";
+    }
+
     void report_tls(const client::DeliveryOutcome& r, const Route& route, const std::string& qid,
-                    const conf::Downstream& ds) {
+                    const std::string& level) {
         if (!r.tls.new_connection) return;
-        const std::string level = ds.tls == conf::DownstreamTls::none ? "none"
-                                  : ds.tls == conf::DownstreamTls::opportunistic ? "opportunistic"
-                                  : ds.tls == conf::DownstreamTls::encrypt ? "encrypt"
-                                  : ds.tls == conf::DownstreamTls::pin ? "pin" : "verify";
         if (r.tls.established) {
             rt_.events->emit(Event("tls.handshake")
                                  .set(Field::queue_id, qid)
@@ -179,6 +305,10 @@ private:
     }
 
     server::Runtime& rt_;
+    std::mt19937 rng_{std::random_device{}()};
+    uint16_t mx_port_ = 25;
+    std::unique_ptr<core::StateStore> sts_cache_;
+    std::unique_ptr<TlsMemory> tls_memory_;
 };
 
 }  // namespace

@@ -33,9 +33,12 @@ namespace mxgate::server {
 struct Snapshot {
     std::shared_ptr<const conf::Config> config;
     tlspolicy::ContextPtr server_tls;  // inbound STARTTLS / implicit TLS; null if none
-    tlspolicy::ContextPtr client_tls;  // delivery to downstream and MX hosts
+    tlspolicy::ContextPtr client_tls;  // delivery to downstream and MX hosts; MTA-STS fetches
     // lab listeners' deliberately weak contexts, by listener name (lab_snapshot.cpp)
     std::map<std::string, tlspolicy::ContextPtr> lab_tls;
+    // tls.outbound.policies entries with their own profile: destination
+    // domain -> client context (built once per load, like client_tls).
+    std::map<std::string, tlspolicy::ContextPtr> policy_client_tls;
 };
 
 // Adds the lab listeners' TLS contexts to a snapshot; false + errors on failure.

@@ -31,6 +31,15 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const conf::Confi
         errors.push_back(err);
         return nullptr;
     }
+    for (const auto& [domain, policy] : tls.outbound.policies) {
+        if (!policy.profile) continue;
+        auto ctx = tlspolicy::make_client_context(*policy.profile, tls.ca_file, err);
+        if (!ctx) {
+            errors.push_back("tls.outbound.policies." + domain + ".profile: " + err);
+            return nullptr;
+        }
+        snap->policy_client_tls.emplace(domain, std::move(ctx));
+    }
     return snap;
 }
 

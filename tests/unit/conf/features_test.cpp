@@ -22,18 +22,8 @@ TEST_CASE("keys of unbuilt features are refused at their value", "[conf][feature
         {"tls: {inbound: {require_tls: [example.com]}}\n",
          "t.yaml:5:30: tls.inbound.require_tls: not supported yet in this build"},
         {"tls: {inbound: {dry_run: strict}}\n", "t.yaml:5:26: tls.inbound.dry_run: not supported yet in this build"},
-        {"tls: {outbound: {default: encrypt}}\n",
-         "t.yaml:5:27: tls.outbound.default: encrypt: not supported yet in this build"},
-        {"tls: {outbound: {default: verify}}\n",
-         "t.yaml:5:27: tls.outbound.default: verify: not supported yet in this build"},
         {"tls: {outbound: {default: dane}}\n",
          "t.yaml:5:27: tls.outbound.default: dane: not supported yet in this build"},
-        {"tls: {outbound: {default: mta-sts}}\n",
-         "t.yaml:5:27: tls.outbound.default: mta-sts: not supported yet in this build"},
-        {"tls: {outbound: {policies: {bank.example: {level: opportunistic}}}}\n",
-         "t.yaml:5:28: tls.outbound.policies: not supported yet in this build"},
-        {"tls: {outbound: {use_mta_sts: true}}\n",
-         "t.yaml:5:31: tls.outbound.use_mta_sts: not supported yet in this build"},
         {"tls: {outbound: {use_dane: true}}\n", "t.yaml:5:28: tls.outbound.use_dane: not supported yet in this build"},
         {"tls: {outbound: {tlsrpt: {enabled: true}}}\n",
          "t.yaml:5:36: tls.outbound.tlsrpt.enabled: not supported yet in this build"},
@@ -87,7 +77,6 @@ TEST_CASE("gated sections are still validated in full", "[conf][features]") {
               "TLSv1.1, TLSv1.2 or TLSv1.3)"});
     CHECK(errors_of(kBaseNoTls + "tls: {outbound: {policies: {bank.example: {levle: verify}}}}\n") ==
           std::vector<std::string>{
-              "t.yaml:5:28: tls.outbound.policies: not supported yet in this build",
               "t.yaml:5:44: tls.outbound.policies.bank.example.levle: unknown key (did you mean 'level'?)"});
 }
 
@@ -146,4 +135,26 @@ TEST_CASE("dnsbl and greylisting are built (issue 4)", "[conf][features]") {
     CHECK(cfg->policy.dnsbl == std::vector<std::string>{"zen.example.test", "bl.example.test"});
     CHECK(cfg->policy.greylisting);
     CHECK(cfg->policy.greylisting_delay == std::chrono::seconds(90));
+}
+
+TEST_CASE("built outbound TLS keys are accepted (issue 3)", "[conf][features]") {
+    for (const char* level : {"encrypt", "verify", "mta-sts"}) {
+        INFO(level);
+        const auto cfg = load_ok(kBaseNoTls + "tls: {outbound: {default: " + level + "}}\n");
+        CHECK(cfg->tls.outbound.default_level >= OutboundLevel::encrypt);
+    }
+    const auto cfg = load_ok(kBaseNoTls +
+                             "tls: {outbound: {use_mta_sts: true, policies: {bank.example: {level: verify, "
+                             "match: [.bank.example]}}}}\n");
+    CHECK(cfg->tls.outbound.use_mta_sts);
+    REQUIRE(cfg->tls.outbound.policies.count("bank.example") == 1);
+    CHECK(cfg->tls.outbound.policies.at("bank.example").level == OutboundLevel::verify);
+    CHECK(cfg->tls.outbound.policies.at("bank.example").match == std::vector<std::string>{".bank.example"});
+}
+
+TEST_CASE("a per-domain level dane is gated like default: dane", "[conf][features]") {
+    const auto errs = errors_of(kBaseNoTls + "tls: {outbound: {policies: {x.example: {level: dane}}}}\n");
+    REQUIRE(errs.size() == 1);
+    CHECK(errs[0].find("tls.outbound.policies.x.example.level: dane: not supported yet in this build") !=
+          std::string::npos);
 }
