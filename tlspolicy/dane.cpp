@@ -133,13 +133,16 @@ DaneVerdict dane_verdict(SSL* ssl) {
     const unsigned char* data = nullptr;
     size_t dlen = 0;
     const int depth = SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, &data, &dlen);
+    if (vr == X509_V_ERR_HOSTNAME_MISMATCH) {
+        // DANE-TA: a record matched the chain, the leaf names neither the
+        // TLSA base domain nor the MX host (RFC 7672 §3.2.2).
+        v.error = "the certificate names neither the TLSA base domain nor the MX host (DANE-TA name check)";
+        return v;
+    }
     if (vr != X509_V_OK || depth < 0) {
-        v.error = vr == X509_V_ERR_DANE_NO_MATCH || depth < 0
-                      ? std::string("no TLSA record matches the certificate chain") +
-                            (vr != X509_V_OK && vr != X509_V_ERR_DANE_NO_MATCH
-                                 ? std::string(" (") + X509_verify_cert_error_string(vr) + ")"
-                                 : "")
-                      : std::string(X509_verify_cert_error_string(vr));
+        v.error = "no TLSA record matches the certificate chain";
+        if (vr != X509_V_OK && vr != X509_V_ERR_DANE_NO_MATCH)
+            v.error += std::string(" (") + X509_verify_cert_error_string(vr) + ")";
         return v;
     }
     core::TlsaRecord r;

@@ -210,7 +210,7 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
                 const tlspolicy::DaneVerdict v = tlspolicy::dane_verdict(s->stream().native_ssl());
                 if (!v.ok) {
                     o.tls.error = "DANE: " + v.error;
-                    co_await give_up("TLS dane failed for " + o.mx + ": " + v.error);
+                    co_await give_up("DANE verification failed for " + o.mx + ": " + v.error);
                     co_return o;
                 }
                 o.tls.dane_match = v.matched;

@@ -6,6 +6,7 @@
 #include "relay/client/client.hpp"
 #include "relay/queue/dkim_signing.hpp"
 #include "relay/queue/tls_memory.hpp"
+#include "tlspolicy/dane.hpp"
 #include "tlspolicy/mta_sts_client.hpp"
 #include "tlspolicy/outbound_policy.hpp"
 
@@ -22,6 +23,7 @@ struct ClientLink final : Link {
     std::string host;            // MX host the connection belongs to (mx routes)
     tlspolicy::MxPlan plan;      // the TLS plan it was opened under
     tlspolicy::ContextPtr ctx;   // and the client context
+    std::string dane;            // the DANE records it was verified against ("" = none)
 };
 
 RcptResult convert(client::RcptResult r) {
@@ -150,15 +152,52 @@ private:
         std::string used_mx;
         client::DeliveryOutcome used;
         bool attempted = false;
+        const bool want_dane = tlspolicy::dane_wanted(decision.level, snap.config->tls.outbound.use_dane);
+        bool used_dane = false;
         for (const auto& host : hosts) {
-            const tlspolicy::MxPlan plan = tlspolicy::plan_for_mx(decision, host);
+            tlspolicy::MxPlan plan = tlspolicy::plan_for_mx(decision, host);
+            // DANE (RFC 7672, docs/dane.md): per MX host, and it takes
+            // precedence over MTA-STS and the configured level.
+            std::shared_ptr<const tlspolicy::DanePlan> dane;
+            std::string dane_key;
+            if (want_dane) {
+                auto lookup_op = tlspolicy::lookup_dane(*rt_.resolver, host);
+                tlspolicy::DanePlan dp = co_await std::move(lookup_op);
+                const tlspolicy::DaneEffect eff = tlspolicy::dane_effect(decision.level, dp);
+                switch (eff.action) {
+                    case tlspolicy::DaneAction::keep_level: break;
+                    case tlspolicy::DaneAction::defer:
+                        plan.allowed = false;
+                        plan.refusal = "DANE: " + eff.reason;
+                        break;
+                    case tlspolicy::DaneAction::encrypt:
+                        // Unusable signed records: TLS mandatory, unauthenticated;
+                        // a stricter plan (verify) stays. Level dane is met by it.
+                        if (decision.level == conf::OutboundLevel::dane) {
+                            plan.allowed = true;
+                            plan.refusal.clear();
+                        }
+                        if (plan.tls < tlspolicy::ClientTls::encrypt) plan.tls = tlspolicy::ClientTls::encrypt;
+                        break;
+                    case tlspolicy::DaneAction::dane_verify:
+                        plan.allowed = true;
+                        plan.refusal.clear();
+                        plan.tls = tlspolicy::ClientTls::encrypt;  // names and chain: DANE's job
+                        plan.names.clear();
+                        dane = std::make_shared<const tlspolicy::DanePlan>(std::move(dp));
+                        dane_key = dane->base_domain;
+                        for (const auto& rec : dane->usable) dane_key += " " + tlspolicy::tlsa_text(rec);
+                        break;
+                }
+            }
             if (!plan.allowed) {
                 refusals += (refusals.empty() ? "" : "; ") + plan.refusal;
                 continue;
             }
             // A cached connection is reused only for the same host under the
-            // same plan and context (a policy may have tightened meanwhile).
-            if (cl.conn && (cl.host != host || !(cl.plan == plan) || cl.ctx != ctx)) {
+            // same plan, context and DANE records (a policy may have tightened
+            // meanwhile).
+            if (cl.conn && (cl.host != host || !(cl.plan == plan) || cl.ctx != ctx || cl.dane != dane_key)) {
                 client::DownstreamCourier c(rt_.io.get_executor(), rt_.resolver, conf::Downstream{},
                                             snap.client_tls, settings(snap));
                 co_await c.close(cl.conn);
@@ -166,16 +205,19 @@ private:
             cl.host = host;
             cl.plan = plan;
             cl.ctx = ctx;
+            cl.dane = dane_key;
             conf::Downstream ds;
             ds.address.host = host;
             ds.address.port = mx_port_;
             ds.tls = downstream_tls(plan.tls);
             client::ClientSettings st = settings(snap);
             st.verify_names = plan.names;
+            st.dane = dane;
             client::DownstreamCourier c(rt_.io.get_executor(), rt_.resolver, ds, ctx, st);
             client::DeliveryOutcome r = co_await c.deliver(msg.envelope, body, rcpts, cl.conn);
             attempted = true;
-            report_tls(r, route, msg.envelope.id, tlspolicy::level_name(decision.level));
+            used_dane = dane != nullptr;
+            report_tls(r, route, msg.envelope.id, used_dane ? "dane" : tlspolicy::level_name(decision.level));
             last = to_queue(r);
             used_mx = host;
             used = r;
@@ -185,10 +227,20 @@ private:
             report_policy(decision, msg.envelope.id, "", std::nullopt);
             co_return local_failure(rcpts, refusals.empty() ? "no usable MX host for " + route.domain : refusals);
         }
-        const bool tls_ok = used.tls.established && used.tls.info.chain_verified && used.tls.name_matched;
+        // DANE-verified TLS is verified TLS (for the best-TLS memory).
+        const bool tls_ok = used.tls.established &&
+                            ((used.tls.info.chain_verified && used.tls.name_matched) || !used.tls.dane_match.empty());
         std::optional<bool> would_fail;
-        if (decision.sts_testing) would_fail = tlspolicy::testing_would_fail(decision, used_mx, tls_ok);
-        report_policy(decision, msg.envelope.id, used_mx, would_fail);
+        if (decision.sts_testing && !used_dane) would_fail = tlspolicy::testing_would_fail(decision, used_mx, tls_ok);
+        if (used_dane) {
+            // The host was delivered to under DANE: that is the policy in force.
+            tlspolicy::OutboundDecision by_dane = decision;
+            by_dane.level = conf::OutboundLevel::dane;
+            by_dane.source = tlspolicy::PolicySource::dane;
+            report_policy(by_dane, msg.envelope.id, used_mx, would_fail);
+        } else {
+            report_policy(decision, msg.envelope.id, used_mx, would_fail);
+        }
         if (used.tls.new_connection && used.connected && used.error.empty())
             remember_tls(route.domain, used, msg.envelope.id, tls_ok);
         co_return last;

@@ -22,12 +22,8 @@ TEST_CASE("keys of unbuilt features are refused at their value", "[conf][feature
         {"tls: {inbound: {require_tls: [example.com]}}\n",
          "t.yaml:5:30: tls.inbound.require_tls: not supported yet in this build"},
         {"tls: {inbound: {dry_run: strict}}\n", "t.yaml:5:26: tls.inbound.dry_run: not supported yet in this build"},
-        {"tls: {outbound: {default: dane}}\n",
-         "t.yaml:5:27: tls.outbound.default: dane: not supported yet in this build"},
-        {"tls: {outbound: {use_dane: true}}\n", "t.yaml:5:28: tls.outbound.use_dane: not supported yet in this build"},
         {"tls: {outbound: {tlsrpt: {enabled: true}}}\n",
          "t.yaml:5:36: tls.outbound.tlsrpt.enabled: not supported yet in this build"},
-        {"dns: {dnssec: validate}\n", "t.yaml:5:15: dns.dnssec: validate: not supported yet in this build"},
         {"policy: {spf: {enabled: true}}\n", "t.yaml:5:25: policy.spf.enabled: not supported yet in this build"},
         {"policy: {dkim: {verify: true}}\n", "t.yaml:5:25: policy.dkim.verify: not supported yet in this build"},
         {"policy: {dmarc: {enforce: true}}\n",
@@ -152,9 +148,10 @@ TEST_CASE("built outbound TLS keys are accepted (issue 3)", "[conf][features]") 
     CHECK(cfg->tls.outbound.policies.at("bank.example").match == std::vector<std::string>{".bank.example"});
 }
 
-TEST_CASE("a per-domain level dane is gated like default: dane", "[conf][features]") {
-    const auto errs = errors_of(kBaseNoTls + "tls: {outbound: {policies: {x.example: {level: dane}}}}\n");
-    REQUIRE(errs.size() == 1);
-    CHECK(errs[0].find("tls.outbound.policies.x.example.level: dane: not supported yet in this build") !=
-          std::string::npos);
+TEST_CASE("DANE keys are built: level dane, use_dane, dnssec validate", "[conf][features]") {
+    CHECK(errors_of(kBaseNoTls + "tls: {outbound: {policies: {x.example: {level: dane}}}}\n").empty());
+    CHECK(errors_of(kBaseNoTls + "tls: {outbound: {default: dane, use_dane: true}}\n").empty());
+    CHECK(errors_of(kBase + "dns: {dnssec: validate}\n").empty());
+    auto cfg = load_ok(kBase);
+    CHECK(cfg->tls.outbound.use_dane);  // the contract default, no longer forced off
 }

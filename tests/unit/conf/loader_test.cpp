@@ -52,7 +52,7 @@ TEST_CASE("hostname defaults to the system's name, lower-cased", "[conf][loader]
 TEST_CASE("unbuilt features read as off in the snapshot", "[conf][loader][features]") {
     const auto cfg = load_ok(kBase);
     CHECK(cfg->tls.outbound.use_mta_sts);  // built (issue 3): the contract default, on
-    CHECK_FALSE(cfg->tls.outbound.use_dane);
+    CHECK(cfg->tls.outbound.use_dane);  // built (DANE): the contract default, on
     CHECK_FALSE(cfg->tls.outbound.tlsrpt.enabled);
     CHECK_FALSE(cfg->policy.spf);
     CHECK_FALSE(cfg->policy.dkim_verify);

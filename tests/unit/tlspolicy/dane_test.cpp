@@ -253,7 +253,7 @@ TEST_CASE("DANE verification with OpenSSL", "[dane][handshake]") {
     SECTION("2 1 1 matching, but the certificate names neither base domain nor host") {
         auto v = dane_handshake(plan_for("other.example.org", {rec(2, 1, 1, inter_spki)}));
         CHECK_FALSE(v.ok);
-        CHECK_FALSE(v.error.empty());
+        CHECK(v.error.find("DANE-TA name check") != std::string::npos);
     }
     SECTION("2 1 1 of a key not in the chain: not verified") {
         auto v = dane_handshake(plan_for("mx.example.com", {rec(2, 1, 1, spki_sha256(pki.other_root.cert.get()))}));
