@@ -169,7 +169,17 @@ def main():
                     out.append((b, m["tls"]))
         return out
 
-    def wait_outcome(mx, domain, local="user", timeout=20):
+    def events_soon(mx, name, pred, timeout=15):
+        """Events that match, waiting for them: tls.policy is logged after
+        the MX host has already recorded the message (after the 250)."""
+        end = time.time() + timeout
+        while True:
+            got = [e for e in mx.events(name) if pred(e)]
+            if got or time.time() > end:
+                return got
+            time.sleep(0.1)
+
+    def wait_outcome(mx, domain, local="user", timeout=45):
         """'delivered' with [(host, tls)], or 'deferred'."""
         rcpt = "%s@%s" % (local, domain)
         end = time.time() + timeout
@@ -211,10 +221,10 @@ def main():
                     if want == "delivered" and got:
                         t.eq("%s: over TLS" % d, got[0][1], want_tls)
                         t.eq("%s: to its MX" % d, got[0][0], b)
-                    pol = [e for e in mx.events("tls.policy") if e.get("domain") == d]
+                    pol = events_soon(mx, "tls.policy", lambda e: e.get("domain") == d)
                     t.true("%s: tls.policy level %s source config" % (d, level),
                            any(e.get("level") == level and e.get("source") == "config" for e in pol), pol[:1])
-            fb = [e for e in mx.events("tls.plaintext_fallback") if e.get("domain") == "opportunistic-fail.test"]
+            fb = events_soon(mx, "tls.plaintext_fallback", lambda e: e.get("domain") == "opportunistic-fail.test")
             t.true("opportunistic handshake failure: tls.plaintext_fallback with mx, error, queue_id",
                    fb and fb[0].get("mx", "").startswith("mx-fail.test") and fb[0].get("error") and fb[0].get("queue_id"), fb)
             t.eq("no fallback event under encrypt", [e for e in mx.events("tls.plaintext_fallback")
@@ -237,7 +247,7 @@ def main():
             f = mx.events("mta_sts.fetched")
             t.true("mta_sts.fetched for sts-good.test with mode enforce",
                    any(e.get("domain") == "sts-good.test" and e.get("mode") == "enforce" for e in f), f)
-            pol = [e for e in mx.events("tls.policy") if e.get("domain") == "sts-good.test"]
+            pol = events_soon(mx, "tls.policy", lambda e: e.get("domain") == "sts-good.test")
             t.true("tls.policy level mta-sts source mta-sts mode enforce",
                    any(e.get("level") == "mta-sts" and e.get("source") == "mta-sts" and e.get("mode") == "enforce"
                        for e in pol), pol)
@@ -254,7 +264,7 @@ def main():
             send("sts-testing.test")
             outcome, got = wait_outcome(mx, "sts-testing.test")
             t.eq("sts testing: delivered to the non-matching plaintext MX", (outcome, got), ("delivered", [("plain", False)]))
-            pol = [e for e in mx.events("tls.policy") if e.get("domain") == "sts-testing.test"]
+            pol = events_soon(mx, "tls.policy", lambda e: e.get("domain") == "sts-testing.test")
             t.true("sts testing: tls.policy mode testing would_fail true",
                    any(e.get("mode") == "testing" and e.get("would_fail") is True for e in pol), pol)
             for d, why in (("sts-wrongcert.test", "certificate"), ("sts-redirect.test", "redirect"),
@@ -262,7 +272,7 @@ def main():
                 send(d)
                 outcome, got = wait_outcome(mx, d)
                 t.eq("%s: fetch fails, default level applies (delivered)" % d, outcome, "delivered")
-                fl = [e for e in mx.events("mta_sts.failed") if e.get("domain") == d]
+                fl = events_soon(mx, "mta_sts.failed", lambda e, d=d: e.get("domain") == d)
                 t.true("%s: mta_sts.failed names the %s" % (d, why), fl and why in fl[0].get("error", ""), fl)
             t.eq("a redirect is never followed",
                  [r for r in p_good.requests if r[0] == "mta-sts.sts-good.test"].__len__(), 1)
