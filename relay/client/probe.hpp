@@ -16,19 +16,19 @@
 // or class (at OpenSSL security level 0, the only way an OpenSSL 3 client
 // can still offer TLS 1.0/1.1 or SHA-1 handshakes at all). Classes this
 // OpenSSL build cannot offer (RC4, 3DES, export on Debian 12) are SKIPped
-// and say so. With `domain`: MTA-STS TXT + policy (HTTPS fetch,
-// probe_https.cpp), the domain's MX hosts against the policy, DANE TLSA for
+// and say so. With `domain`: MTA-STS TXT + policy (the outbound module's
+// parsers and HTTPS fetch, tlspolicy/mta_sts*.hpp), the domain's MX hosts against the policy, DANE TLSA for
 // HOST against the served certificate, and the TLS-RPT record.
 //
 // Files: probe_session.cpp (connections), probe_plaintext.cpp (STARTTLS,
 // AUTH before TLS, command injection, bare-LF smuggling), probe_tls.cpp
 // (versions, cipher classes, certificate), probe_domain.cpp (MTA-STS,
-// MX, DANE, TLS-RPT), probe_https.cpp (policy fetch), probe_records.cpp
-// (pure, fuzzed parsers of the TXT records, the policy and the HTTP reply).
+// MX, DANE, TLS-RPT; the MTA-STS and TLS-RPT parsing and the policy fetch
+// are tlspolicy's: mta_sts.hpp, mta_sts_client.hpp, tlsrpt_record.hpp).
 //
 // SECURITY: everything the server and DNS return is untrusted: replies go
-// through the bounded ReplyParser, records and the policy through the pure
-// parsers in probe_records.hpp, and evidence text is sanitised (printable
+// through the bounded ReplyParser, records and the policy through the pure,
+// fuzzed parsers in tlspolicy/ (mta_sts.hpp, tlsrpt_record.hpp), and evidence text is sanitised (printable
 // ASCII, bounded) before it is printed. The prober never sends credentials:
 // "AUTH accepted before TLS" is asked with a bare `AUTH MECH` and cancelled
 // with "*" after a 334. Messages are sent only for the bare-LF test, which

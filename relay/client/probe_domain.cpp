@@ -11,9 +11,9 @@
 #include <openssl/x509.h>
 
 #include "relay/client/connect.hpp"
-#include "relay/client/probe_https.hpp"
 #include "relay/client/probe_impl.hpp"
-#include "relay/client/probe_records.hpp"
+#include "tlspolicy/mta_sts.hpp"
+#include "tlspolicy/mta_sts_client.hpp"
 #include "tlspolicy/tlsrpt_record.hpp"
 
 namespace mxgate::client::probe {
@@ -87,18 +87,15 @@ asio::awaitable<void> Prober::check_mta_sts(const std::vector<std::string>& mx_h
     const std::string txt_name = "_mta-sts." + domain;
     auto op = core::lookup_txt(resolver_, txt_name);
     const auto txt = co_await std::move(op);
+    // RFC 8461 §3.1: TXT records not starting with "v=STSv1" are someone
+    // else's; the STSv1 ones are parsed by the outbound module's parser.
     int records = 0;
     std::string record_error, id;
     for (const auto& t : txt.records) {
-        std::string e;
-        auto r = parse_sts_txt(t, e);
-        if (r) {
-            ++records;
-            id = r->id;
-        } else if (!e.empty()) {
-            ++records;
-            record_error = e + ": \"" + t + "\"";
-        }
+        if (t.rfind("v=STSv1", 0) != 0) continue;
+        ++records;
+        if (auto r = tlspolicy::parse_sts_txt(t)) id = r->id;
+        else record_error = "invalid v=STSv1 record (RFC 8461 §3.1: v=STSv1; id=1 to 32 letters or digits): \"" + t + "\"";
     }
     if (txt.status == core::DnsStatus::temp_fail) {
         add("mta_sts.record", "MTA-STS TXT record", Status::warn, txt_name + ": " + dns_problem(txt.status, txt.error));
@@ -119,22 +116,25 @@ asio::awaitable<void> Prober::check_mta_sts(const std::vector<std::string>& mx_h
 
     const std::string policy_host = "mta-sts." + domain;
     const std::string url = "https://" + policy_host + "/.well-known/mta-sts.txt";
-    auto fetch_op = https_get(ex_, resolver_, policy_host, 443, "/.well-known/mta-sts.txt", opts_.ca_file,
-                              opts_.timeouts.command);
-    const HttpsFetch f = co_await std::move(fetch_op);
+    // The outbound module's fetch (RFC 8461 §3.3): chain verified against
+    // tls.ca_file, name = policy_host, 200 only (no redirects), text/plain,
+    // 64 KiB, one deadline for the whole fetch.
     std::string problem;
-    if (!f.ok) problem = f.error;
-    else if (!f.chain_verified) problem = "certificate of " + policy_host + " not trusted: " + f.verify_error;
-    else if (!f.name_matches) problem = "certificate does not name " + policy_host;
-    else if (f.response.status != 200)
-        problem = "HTTP status " + std::to_string(f.response.status) + " (RFC 8461 §3.3: 200 only, no redirects)";
-    else if (f.response.content_type != "text/plain")
-        problem = "Content-Type \"" + f.response.content_type + "\" (RFC 8461 §3.2: text/plain)";
-    std::optional<StsPolicy> policy;
-    if (problem.empty()) {
-        std::string e;
-        policy = parse_sts_policy(f.response.body, e);
-        if (!policy) problem = "invalid policy: " + e;
+    std::optional<tlspolicy::StsPolicy> policy;
+    conf::TlsProfile profile;
+    profile.name = conf::TlsProfileName::intermediate;
+    auto ctx = tlspolicy::make_client_context(profile, opts_.ca_file, problem);
+    if (ctx) {
+        tlspolicy::StsFetchOptions fopts;
+        fopts.timeout = opts_.timeouts.command;
+        auto fetch_op = tlspolicy::fetch_sts_policy(ex_, resolver_, ctx, domain, fopts);
+        const tlspolicy::StsFetch f = co_await std::move(fetch_op);
+        if (!f.ok) problem = f.error;
+        else {
+            std::string e;
+            policy = tlspolicy::parse_sts_policy(f.body, e);
+            if (!policy) problem = "invalid policy: " + e;
+        }
     }
     if (!problem.empty()) {
         add("mta_sts.policy", "MTA-STS policy valid", Status::fail, url + ": " + problem);
@@ -142,21 +142,21 @@ asio::awaitable<void> Prober::check_mta_sts(const std::vector<std::string>& mx_h
     }
     std::string patterns;
     for (const auto& p : policy->mx) patterns += (patterns.empty() ? "" : ", ") + p;
-    const std::string summary = "mode " + policy->mode + ", max_age " + std::to_string(policy->max_age) + ", mx " + patterns;
+    const std::string mode = tlspolicy::sts_mode_name(policy->mode);
+    const std::string summary = "mode " + mode + ", max_age " + std::to_string(policy->max_age) + ", mx " + patterns;
     add("mta_sts.policy", "MTA-STS policy valid", Status::pass, url + ": " + summary);
-    add("mta_sts.mode", "MTA-STS policy enforced", policy->mode == "enforce" ? Status::pass : Status::warn,
-        policy->mode == "enforce" ? "mode enforce: senders refuse unauthenticated MX hosts"
-                                  : "mode " + policy->mode + ": senders deliver even when TLS is stripped");
-    if (policy->mode == "none") co_return;
+    const bool enforce = policy->mode == tlspolicy::StsMode::enforce;
+    add("mta_sts.mode", "MTA-STS policy enforced", enforce ? Status::pass : Status::warn,
+        enforce ? "mode enforce: senders refuse unauthenticated MX hosts"
+                : "mode " + mode + ": senders deliver even when TLS is stripped");
+    if (policy->mode == tlspolicy::StsMode::none) co_return;
 
     std::vector<std::string> check = mx_hosts;
     const std::string host = lower(strip_brackets(opts_.host));
     if (!is_ip_literal(host) && std::find(check.begin(), check.end(), host) == check.end()) check.push_back(host);
     std::string unmatched, matched;
     for (const auto& h : check) {
-        bool ok = false;
-        for (const auto& p : policy->mx)
-            if (sts_mx_matches(p, h)) ok = true;
+        const bool ok = tlspolicy::sts_policy_allows_mx(*policy, h);
         (ok ? matched : unmatched) += ((ok ? matched : unmatched).empty() ? "" : ", ") + h;
     }
     if (check.empty())
@@ -165,7 +165,7 @@ asio::awaitable<void> Prober::check_mta_sts(const std::vector<std::string>& mx_h
         add("mta_sts.mx_match", "MX hosts match the MTA-STS policy", Status::pass, matched + " match " + patterns);
     else
         add("mta_sts.mx_match", "MX hosts match the MTA-STS policy", Status::fail,
-            unmatched + " not covered by mx " + patterns + (policy->mode == "enforce" ? ": senders refuse them" : ""));
+            unmatched + " not covered by mx " + patterns + (enforce ? ": senders refuse them" : ""));
 }
 
 asio::awaitable<void> Prober::check_dane() {

@@ -60,6 +60,7 @@ TEST_CASE("policy files", "[mta-sts]") {
         "version: STSv1\nmode: enforce\nmax_age: 1\n",                       // no mx
         "version: STSv2\nmode: enforce\nmx: a.example\nmax_age: 1\n",
         "version: STSv1\nmode: Enforce\nmx: a.example\nmax_age: 1\n",
+        "version: STSv1\nmode: enforcing\nmx: a.example\nmax_age: 1\n",
         "version: STSv1\nmode: enforce\nmx: a.example\nmax_age: 31557601\n",
         "version: STSv1\nmode: enforce\nmx: a.example\nmax_age: -1\n",
         "version: STSv1\nmode: enforce\nmx: a.example\nmax_age: 1x\n",
@@ -88,6 +89,7 @@ TEST_CASE("MX patterns (RFC 8461 §4.1)", "[mta-sts]") {
     CHECK(tp::sts_mx_pattern_matches("*.example.com", "mx1.example.com"));
     CHECK_FALSE(tp::sts_mx_pattern_matches("*.example.com", "example.com"));
     CHECK_FALSE(tp::sts_mx_pattern_matches("*.example.com", "a.b.example.com"));
+    CHECK_FALSE(tp::sts_mx_pattern_matches("mx.example.org", "mx.example.org.evil"));  // suffix is no match (was probe_records_test)
     CHECK_FALSE(tp::sts_mx_pattern_matches("*.example.com", "xexample.com"));
     CHECK_FALSE(tp::sts_mx_pattern_matches("*.example.com", ".example.com"));
     tp::StsPolicy p;
