@@ -194,6 +194,10 @@ struct PolicyConfig {
     Quarantine quarantine = Quarantine::header;
     std::string public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
     SpoofAction own_domain_spoofing = SpoofAction::reject;
+    // Third parties allowed to send as an owner's domain (newsletters): a
+    // passing DKIM signature with d= in the list, or an SPF pass for a MAIL
+    // FROM domain in the list, counts as authenticated for the owner's domains.
+    std::vector<std::string> own_domain_senders;
     std::vector<std::string> dnsbl;
     bool greylisting = false;
     Duration greylisting_delay = std::chrono::minutes(5);

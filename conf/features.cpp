@@ -37,11 +37,11 @@ constexpr Gate kGates[] = {
     {Feature::auth, true, nullptr},
     {Feature::spf, false, [](Config& c) { c.policy.spf = false; }},
     {Feature::dkim_verify, false, [](Config& c) { c.policy.dkim_verify = false; }},
-    {Feature::dmarc_enforce, false, [](Config& c) { c.policy.dmarc_enforce = false; }},
-    {Feature::dmarc_quarantine, false, nullptr},
+    {Feature::dmarc_enforce, true, nullptr},
+    {Feature::dmarc_quarantine, true, nullptr},
     {Feature::dnsbl, true, nullptr},
     {Feature::greylisting, true, nullptr},
-    {Feature::own_domain_spoofing, false, nullptr},
+    {Feature::own_domain_spoofing, true, nullptr},
 };
 
 const Gate& gate(Feature f) {

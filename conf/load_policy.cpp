@@ -104,7 +104,7 @@ void load_auth(Ctx& c, const Entry& e) {
 
 void load_policy(Ctx& c, const Entry& e) {
     PolicyConfig& p = c.cfg.policy;
-    const Section s(c.err, e, {"spf", "dkim", "dmarc", "own_domain_spoofing", "dnsbl", "greylisting"});
+    const Section s(c.err, e, {"spf", "dkim", "dmarc", "own_domain_spoofing", "own_domain_senders", "dnsbl", "greylisting"});
     if (!s.valid()) return;
     if (const Entry* v = s.find("spf")) {
         const Section spf(c.err, *v, {"enabled"});
@@ -130,6 +130,19 @@ void load_policy(Ctx& c, const Entry& e) {
             return as_enum<SpoofAction>(c.err, x, {{"reject", SpoofAction::reject}});
         }))
         refuse_unbuilt(c.err, Feature::own_domain_spoofing, o->value, o->path);
+    if (const Entry* v = s.find("own_domain_senders")) {
+        if (std::optional<std::vector<Entry>> items = as_list(c.err, *v)) {
+            for (const Entry& item : *items) {
+                const std::optional<std::string> d = as_string(c.err, item);
+                if (!d) continue;
+                const std::string name = lower(*d);
+                if (const std::string problem = domain_name_problem(name); !problem.empty())
+                    c.err.at(item, item.path + ": " + problem + ": " + clip(*d));
+                else
+                    p.own_domain_senders.push_back(name);
+            }
+        }
+    }
     if (const Entry* v = s.find("dnsbl")) {
         if (std::optional<std::vector<Entry>> items = as_list(c.err, *v)) {
             for (const Entry& item : *items) {

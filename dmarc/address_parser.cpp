@@ -113,12 +113,10 @@ Lexed lex(std::string_view s) {
             for (; i < s.size(); ++i) {
                 const unsigned char d = static_cast<unsigned char>(s[i]);
                 if (d == '\\') {
-                    if (++i >= s.size()) break;
-                    if (is_ctl(static_cast<unsigned char>(s[i])) && !is_wsp(static_cast<unsigned char>(s[i]))) {
-                        out.error = "control character in domain literal";
-                        return out;
-                    }
-                    text.push_back(s[i]);
+                    // obs-dtext quoted-pair: never a usable domain, and it
+                    // would not survive re-rendering; refused.
+                    out.error = "quoted-pair in domain literal";
+                    return out;
                 } else if (d == ']') {
                     closed = true;
                     break;

@@ -41,6 +41,7 @@ std::string protocol_name(bool esmtp, bool tls, bool authenticated) {
 
 bool Session::begin_message() {
     tx_.writer = rt_.spool->begin();
+    tx_.capture = inbound_checks_on();
     return tx_.writer != nullptr;
 }
 
@@ -48,6 +49,11 @@ void Session::spool_write(std::string& chunk) {
     capture_header(chunk);  // submission sender binding (session_auth.cpp)
 
     if (chunk.empty()) return;
+    if (tx_.capture) {  // written after the end-of-data checks (session_checks.cpp)
+        tx_.message.append(chunk);
+        chunk.clear();
+        return;
+    }
     if (tx_.writer && !tx_.writer->write(chunk)) {
         // Remember the failure; the end of data answers 451 4.3.0.
         tx_.writer->abort();
@@ -175,6 +181,20 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
         reset_transaction();
         co_return;
     }
+    InboundOutcome checks;
+    std::string message;  // the captured message, as it will be spooled
+    const bool captured = tx_.capture;
+    if (captured) {
+        message = std::move(tx_.message);
+        auto checks_op = inbound_checks(message);
+        checks = co_await std::move(checks_op);
+        if (checks.refuse) {
+            reject_event(*checks.refuse, checks.reason);
+            reply(*checks.refuse);
+            reset_transaction();
+            co_return;
+        }
+    }
     spool::Envelope env;
     env.id = tx_.writer->id();
     env.sender = tx_.sender;
@@ -189,7 +209,7 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
                     tx_.params.body == smtp::BodyType::eight_bit_mime;
     env.ret = tx_.params.ret == smtp::RetType::full ? "FULL" : tx_.params.ret == smtp::RetType::hdrs ? "HDRS" : "";
     if (tx_.params.envid) env.envid = *tx_.params.envid;
-    env.size = report.size;
+    env.size = captured ? message.size() : report.size;
 
     ReceivedInfo ri;
     ri.helo = helo_;
@@ -204,12 +224,23 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
     }
     if (env.recipients.size() == 1) ri.for_rcpt = env.recipients[0].address;
     ri.when = std::time(nullptr);
-    env.prepend = received_header(ri);
+    env.prepend = received_header(ri) + checks.prepend;
 
     // The durable commit blocks on fsync: run it on the blocking pool.
     auto writer = std::move(tx_.writer);
     // (named locals: see the GCC 12 note in relay/core/offload.hpp)
-    auto commit_job = [w = writer.get(), &env]() { return w->commit(env); };
+    const bool hold = checks.hold;
+    bool held_ok = false;
+    auto commit_job = [w = writer.get(), &env, &message, &held_ok, captured, hold, spool = rt_.spool]() {
+        if (captured) {
+            for (size_t at = 0; at < message.size(); at += kSpoolChunk)
+                if (!w->write(std::string_view(message).substr(at, kSpoolChunk))) return false;
+        }
+        if (!w->commit(env)) return false;
+        // quarantine: hold — moved to hold/ before anything can deliver it.
+        if (hold) held_ok = spool->hold(env.id);
+        return true;
+    };
     auto commit_op = core::offload(rt_.blocking, std::move(commit_job));
     const bool committed = co_await std::move(commit_op);
     if (!committed) {
@@ -230,6 +261,14 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
                          .set(Field::size, env.size)
                          .set(Field::tls, tls_ ? tls_->version : std::string("none")));
     tx_ = Transaction{};
+    if (hold) {
+        // Not enqueued: `mxgate queue release` hands it to delivery. A failed
+        // move leaves it in queue/, delivered after the next restart.
+        rt_.events->emit(event(held_ok ? "queue.held" : "queue.hold_failed")
+                             .set(Field::queue_id, env.id)
+                             .set(Field::reason, "DMARC quarantine"));
+        co_return;
+    }
     if (rt_.queue) rt_.queue->enqueue(env);
 }
 

@@ -7,6 +7,9 @@
 //                     at end of data, the durable commit and the 250
 //   session_auth.cpp  submission listeners (SPEC §5): AUTH, the TLS-first
 //                     rules, and what MAIL/RCPT may do once authenticated
+//   session_checks.cpp  the inbound sender checks of the mx listener at end
+//                     of data (SPEC §6): From: rules, SPF, DKIM, DMARC,
+//                     own-domain spoofing, Authentication-Results
 #pragma once
 
 #include <memory>
@@ -14,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dmarc/verdicts.hpp"
 #include "relay/core/reply.hpp"
 #include "relay/net/smtp_stream.hpp"
 #include "relay/server/runtime.hpp"
@@ -45,6 +49,19 @@ private:
         std::unique_ptr<spool::Spool::Writer> writer;
         std::optional<smtp::DataReader> bdat;  // CHUNKING in progress
         bool bdat_used = false;
+        // mx listener: the message is held in memory (bounded by
+        // limits.message_size) for the end-of-data checks and written to
+        // the spool only once they accept it, with forged A-R removed.
+        bool capture = false;
+        std::string message;
+    };
+
+    // What the end-of-data checks decided (session_checks.cpp).
+    struct InboundOutcome {
+        std::optional<core::Reply> refuse;  // answer this instead of 250
+        std::string reason;                 // for policy.reject
+        std::string prepend;                // Authentication-Results (+ X-Spam-Flag)
+        bool hold = false;                  // quarantine: hold
     };
 
     // --- session.cpp
@@ -104,6 +121,24 @@ private:
     boost::asio::awaitable<void> lab_data();
     void lab_bdat();
     void lab_close();
+
+    // --- session_checks.cpp
+    struct SpfOutcome {
+        bool checked = false;  // policy.spf.enabled and evaluated
+        bool busy = false;     // the check pool was full (451 4.3.2)
+        dmarc::SpfVerdict verdict;
+    };
+    struct DkimOutcome {
+        bool checked = false;
+        bool busy = false;
+        dmarc::DkimVerdicts verdicts;
+    };
+    // session_checks_auth.cpp: SPF / DKIM through the check pool.
+    boost::asio::awaitable<SpfOutcome> evaluate_spf();
+    boost::asio::awaitable<DkimOutcome> evaluate_dkim(const std::string& message);
+    bool inbound_checks_on() const;
+    // May rewrite `message` (own-id Authentication-Results removed).
+    boost::asio::awaitable<InboundOutcome> inbound_checks(std::string& message);
 
     // --- reply plumbing
     void reply(const core::Reply& r);

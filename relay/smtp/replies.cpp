@@ -138,6 +138,11 @@ std::optional<Reply> data_verdict(const DataReport& d) {
 Reply too_many_connections() { return r(421, "4.7.0", "Too many connections, try again later"); }
 Reply timeout() { return r(421, "4.4.2", "Timeout exceeded"); }
 Reply shutting_down() { return r(421, "4.3.2", "Service shutting down"); }
+Reply author_rejected(std::string_view reason) { return r(550, "5.7.1", clean(reason)); }
+Reply dmarc_rejected(std::string_view reason) { return r(550, "5.7.1", clean(reason)); }
+Reply spf_rejected(std::string_view reason) { return r(550, "5.7.23", clean(reason)); }
+Reply spoofing_rejected(std::string_view reason) { return r(550, "5.7.1", clean(reason)); }
+Reply checks_busy() { return r(451, "4.3.2", "System busy, try again later"); }
 Reply greylisted() { return r(451, "4.7.1", "Greylisted, try again later"); }
 Reply dnsbl_listed(std::string_view zone) {
     return r(554, "5.7.1", "Service unavailable; client host blocked using " + clean(zone));

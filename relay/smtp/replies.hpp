@@ -106,6 +106,13 @@ std::optional<Reply> data_verdict(const DataReport& report);
 Reply message_too_big();                     // 552 5.3.4 Message size exceeds fixed limit
 Reply mail_loop();                           // 554 5.4.6 Too many Received headers: mail loop
 
+// --- inbound sender authentication at end of data (SPEC §6; reason in the text) ---
+Reply author_rejected(std::string_view reason);    // 550 5.7.1 From: header rules
+Reply dmarc_rejected(std::string_view reason);     // 550 5.7.1 DMARC policy
+Reply spf_rejected(std::string_view reason);       // 550 5.7.23 SPF fail without aligned DKIM
+Reply spoofing_rejected(std::string_view reason);  // 550 5.7.1 owner's domain claimed, not authenticated
+Reply checks_busy();                               // 451 4.3.2 the inbound check pool is full
+
 // --- connection-level ---
 Reply too_many_connections();                // 421 4.7.0 Too many connections, try again later
 Reply timeout();                             // 421 4.4.2 Timeout exceeded

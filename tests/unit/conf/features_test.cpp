@@ -26,18 +26,22 @@ TEST_CASE("keys of unbuilt features are refused at their value", "[conf][feature
          "t.yaml:5:36: tls.outbound.tlsrpt.enabled: not supported yet in this build"},
         {"policy: {spf: {enabled: true}}\n", "t.yaml:5:25: policy.spf.enabled: not supported yet in this build"},
         {"policy: {dkim: {verify: true}}\n", "t.yaml:5:25: policy.dkim.verify: not supported yet in this build"},
-        {"policy: {dmarc: {enforce: true}}\n",
-         "t.yaml:5:27: policy.dmarc.enforce: not supported yet in this build"},
-        {"policy: {dmarc: {quarantine: header}}\n",
-         "t.yaml:5:30: policy.dmarc.quarantine: not supported yet in this build"},
-        {"policy: {own_domain_spoofing: reject}\n",
-         "t.yaml:5:31: policy.own_domain_spoofing: not supported yet in this build"},
     };
     for (const Gated& c : cases) {
         INFO(c.yaml);
         const std::string& base = std::string_view(c.yaml).substr(0, 4) == "tls:" ? kBaseNoTls : kBase;
         CHECK(errors_of(base + c.yaml) == std::vector<std::string>{c.expected});
     }
+}
+
+TEST_CASE("DMARC enforcement, quarantine modes and own-domain spoofing are built", "[conf][features]") {
+    const auto cfg = load_ok(kBase + "policy:\n  dmarc: {enforce: true, quarantine: hold}\n"
+                                     "  own_domain_spoofing: reject\n"
+                                     "  own_domain_senders: [News.Example.NET, mailer.example]\n");
+    CHECK(cfg->policy.dmarc_enforce);
+    CHECK(cfg->policy.quarantine == Quarantine::hold);
+    CHECK(cfg->policy.own_domain_senders == std::vector<std::string>{"news.example.net", "mailer.example"});
+    CHECK(errors_of(kBase + "policy: {own_domain_senders: ['bad domain']}\n").size() == 1);
 }
 
 TEST_CASE("domains[].dkim is built: accepted, its shape still checked", "[conf][features]") {

@@ -56,7 +56,7 @@ TEST_CASE("unbuilt features read as off in the snapshot", "[conf][loader][featur
     CHECK_FALSE(cfg->tls.outbound.tlsrpt.enabled);
     CHECK_FALSE(cfg->policy.spf);
     CHECK_FALSE(cfg->policy.dkim_verify);
-    CHECK_FALSE(cfg->policy.dmarc_enforce);
+    CHECK(cfg->policy.dmarc_enforce);  // built: the contract default (on)
     CHECK_FALSE(cfg->policy.greylisting);
 }
 
