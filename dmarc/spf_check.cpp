@@ -237,6 +237,7 @@ SpfVerdict check_spf(const BlockingDns& dns, const SpfInput& in, const SpfLimits
 
     SPF_request_t* req = SPF_request_new(server);
     SPF_response_t* resp = nullptr;
+    bool no_record = false;
     const bool v6 = ip.find(':') != std::string::npos;
     const SPF_errcode_t ip_err =
         v6 ? SPF_request_set_ipv6_str(req, ip.c_str()) : SPF_request_set_ipv4_str(req, ip.c_str());
@@ -248,6 +249,30 @@ SpfVerdict check_spf(const BlockingDns& dns, const SpfInput& in, const SpfLimits
         const std::string from = local + "@" + domain;
         SPF_request_set_env_from(req, from.c_str());
         SPF_request_query_mailfrom(req, &resp);
+        if (resp && SPF_response_reason(resp) == SPF_REASON_LOCALHOST) {
+            // libspf2 answers "pass" for any loopback client without looking
+            // at the record ("localhost always gets a free ride"). For a
+            // receiving MX that would let any local process pass DMARC and
+            // the own-domain check for every domain: evaluate the record
+            // like for any other client instead.
+            SPF_response_free(resp);
+            resp = SPF_response_new(req);
+            SPF_record_t* record = nullptr;
+            // What SPF_request_query_mailfrom sets before its loopback
+            // shortcut; libspf2 aborts on a null current domain.
+            req->cur_dom = req->env_from_dp;
+            if (resp && req->cur_dom != nullptr &&
+                SPF_server_get_record(server, req, resp, &record) == SPF_E_SUCCESS && record) {
+                resp->spf_record_exp = record;  // as query_mailfrom does (explanations)
+                SPF_record_interpret(record, req, resp, 0);
+                resp->spf_record_exp = nullptr;
+                SPF_record_free(record);
+            } else if (resp) {
+                SPF_response_free(resp);
+                resp = nullptr;
+                no_record = true;
+            }
+        }
         if (ev.hostile_record) {
             v.result = SpfResult::permerror;
             v.explanation = ev.why;
@@ -261,6 +286,9 @@ SpfVerdict check_spf(const BlockingDns& dns, const SpfInput& in, const SpfLimits
             // libspf2 1.2.10 turns some DNS errors into permerror or none.
             v.result = SpfResult::temperror;
             v.explanation = ev.why;
+        } else if (no_record) {
+            v.result = SpfResult::none;
+            v.explanation = "no SPF record";
         } else if (resp) {
             v.result = map_result(SPF_response_result(resp));
             const SPF_errcode_t err = SPF_response_errcode(resp);

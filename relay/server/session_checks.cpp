@@ -8,7 +8,7 @@
 // SPF and DKIM are evaluated first (they feed 2-4); their blocking
 // libraries run on the bounded check pool. DNS for DMARC records goes
 // through the Resolver on this (the I/O) thread; libopendmarc parses the
-// records on the blocking pool. Then one Authentication-Results header
+// records on the check pool. Then one Authentication-Results header
 // (authserv-id = hostname) is added and any claiming that id removed.
 #include <boost/asio/use_awaitable.hpp>
 #include <random>
@@ -155,13 +155,19 @@ asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& me
         in.dkim = dkim.verdicts;
         in.pct_roll = pct_roll();
         std::optional<std::string> txt = found.txt;
-        // libopendmarc parses the record on the blocking pool.
-        auto eval_job = [in = std::move(in), txt]() mutable {
+        // libopendmarc parses the record on the bounded check pool.
+        auto eval_job = [in = std::move(in), txt](const dmarc::BlockingDns&) mutable {
             if (txt) in.record = dmarc::parse_dmarc_record(*txt, in.record_error);
             return dmarc::evaluate_dmarc(in);
         };
-        auto eval_op = core::offload(rt_.blocking, std::move(eval_job));
-        dmarc::DmarcVerdict v = co_await std::move(eval_op);
+        auto eval_op = rt_.checks->run(std::move(eval_job));
+        std::optional<dmarc::DmarcVerdict> evaluated = co_await std::move(eval_op);
+        if (!evaluated) {
+            out.refuse = replies::checks_busy();
+            out.reason = "inbound check pool full";
+            co_return out;
+        }
+        dmarc::DmarcVerdict v = std::move(*evaluated);
         rt_.events->emit(event("policy.dmarc")
                              .set(Field::domain, domain)
                              .set(Field::result, dmarc::to_string(v.result))

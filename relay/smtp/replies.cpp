@@ -142,7 +142,6 @@ Reply author_rejected(std::string_view reason) { return r(550, "5.7.1", clean(re
 Reply dmarc_rejected(std::string_view reason) { return r(550, "5.7.1", clean(reason)); }
 Reply spf_rejected(std::string_view reason) { return r(550, "5.7.23", clean(reason)); }
 Reply spoofing_rejected(std::string_view reason) { return r(550, "5.7.1", clean(reason)); }
-Reply checks_busy() { return r(451, "4.3.2", "System busy, try again later"); }
 Reply greylisted() { return r(451, "4.7.1", "Greylisted, try again later"); }
 Reply dnsbl_listed(std::string_view zone) {
     return r(554, "5.7.1", "Service unavailable; client host blocked using " + clean(zone));

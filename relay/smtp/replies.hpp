@@ -111,7 +111,6 @@ Reply author_rejected(std::string_view reason);    // 550 5.7.1 From: header rul
 Reply dmarc_rejected(std::string_view reason);     // 550 5.7.1 DMARC policy
 Reply spf_rejected(std::string_view reason);       // 550 5.7.23 SPF fail without aligned DKIM
 Reply spoofing_rejected(std::string_view reason);  // 550 5.7.1 owner's domain claimed, not authenticated
-Reply checks_busy();                               // 451 4.3.2 the inbound check pool is full
 
 // --- connection-level ---
 Reply too_many_connections();                // 421 4.7.0 Too many connections, try again later

@@ -78,7 +78,7 @@ domains:
     recipients: ["@bench.test"]
     downstream: {{ address: "{sink_host}:{sink_port}", tls: none }}
 # This test is about relaying, not sender authentication (SPEC §6 has its own test).
-policy: {{ dmarc: {{ enforce: false }} }}
+policy: {{ spf: {{ enabled: false }}, dkim: {{ verify: false }}, dmarc: {{ enforce: false }} }}
 limits: {{ connections: {conns}, connections_per_ip: {conns} }}
 """
 

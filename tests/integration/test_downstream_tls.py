@@ -77,7 +77,7 @@ dns: {{ resolver: "127.0.5.53:5353" }}
 domains:
 {doms}
 # This test is about relaying, not sender authentication (SPEC §6 has its own test).
-policy: {{ dmarc: {{ enforce: false }} }}
+policy: {{ spf: {{ enabled: false }}, dkim: {{ verify: false }}, dmarc: {{ enforce: false }} }}
 queue: {{ retry: [1h], max_lifetime: 5d }}
 """
 

@@ -1,25 +1,42 @@
 """Inbound sender authentication at end of data (issue 4, SPEC §6): From:
-rules, DMARC (p, sp inheritance, pct, quarantine modes), DNS SERVFAIL,
-own-domain spoofing, Authentication-Results.
+rules, DMARC (p, sp inheritance, pct, strict/relaxed alignment, quarantine
+modes) fed with mxgate's real SPF (libspf2) and DKIM (libopendkim)
+results, SPF fail, DNS SERVFAIL, own-domain spoofing (header and envelope,
+allow-list), Authentication-Results.
 
-Real peers: a real DNS server (unbound, lib/dnsserver.py) holding the
-DMARC records, Python smtplib/raw SMTP as the sender, a byte-exact capture
+Real peers: a real DNS server (unbound, lib/dnsserver.py) holding SPF
+records, DKIM keys and DMARC records; messages signed for real with
+python3-dkim; raw SMTP from 127.0.7.11 as the sender; a byte-exact capture
 server as the home box.
 Addresses: 127.0.7.x (mx 127.0.7.1:2525, home box 127.0.7.2:2526, DNS
 127.0.7.53:5353).
 """
 
+import base64
 import os
 import re
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from lib.dnsserver import DnsServer, DnsServerUnavailable  # noqa: E402
 from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, skip  # noqa: E402
 
+try:
+    import dkim  # python3-dkim
+except ImportError:
+    # ctest may run a python3 other than Debian's: python3-dkim lives in
+    # /usr/lib/python3/dist-packages.
+    if os.path.exists("/usr/bin/python3") and not os.environ.get("MXGATE_REEXEC"):
+        os.environ["MXGATE_REEXEC"] = "1"
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    skip("python3-dkim is not installed (contrib/install-deps.sh installs it)")
+
 MX = ("127.0.7.1", 2525)
+CLIENT = "127.0.7.11"  # the address the test's SPF records authorise
 CONFIG = """
 hostname: mx.inbound.test
 spool: {spool}
@@ -34,6 +51,7 @@ domains:
 policy:
   dmarc: { enforce: true, quarantine: QUARANTINE }
   own_domain_spoofing: reject
+  own_domain_senders: [newsletter.test]
 queue: { retry: [1s], max_lifetime: 1h, delay_warning: 1h }
 """
 
@@ -47,19 +65,50 @@ RECORDS = [
     # not a DMARC record: v= must come first (libopendmarc alone accepts it)
     '_dmarc.order.test. TXT "p=reject; v=DMARC1"',
     'none.test. A 192.0.2.1',
+    # DKIM alignment, strict and relaxed
+    '_dmarc.strict.test. TXT "v=DMARC1; p=reject; adkim=s; aspf=s"',
+    # SPF
+    'spfok.test. TXT "v=spf1 ip4:127.0.7.11 -all"',
+    '_dmarc.spfok.test. TXT "v=DMARC1; p=reject"',
+    'bounce.strict.test. TXT "v=spf1 ip4:127.0.7.11 -all"',
+    'bounce.reject.test. TXT "v=spf1 ip4:127.0.7.11 -all"',
+    'spffail.test. TXT "v=spf1 ip4:192.0.2.1 -all"',
 ]
+DKIM_DOMAINS = ["reject.test", "strict.test", "none.test", "home.test", "newsletter.test", "other.test"]
 SERVFAIL = ["_dmarc.broken.test."]
 
 
 def session():
-    c = RawSmtp(*MX)
+    c = RawSmtp(*MX, source=CLIENT)
     c.reply()
     c.cmd("EHLO client.elsewhere.test")
     return c
 
 
-def send(headers, sender="sender@elsewhere.test", rcpt="alice@home.test", body="body\r\n"):
-    """One message; returns (code, text) of the end-of-data reply."""
+KEY = {}
+
+
+def make_key(workdir):
+    key = os.path.join(workdir, "dkim.key")
+    subprocess.run(["openssl", "genrsa", "-out", key, "2048"], check=True, capture_output=True)
+    der = subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    KEY["private"] = open(key, "rb").read()
+    return base64.b64encode(der).decode()
+
+
+def signed(headers, domain, body="body\r\n", tamper=False):
+    """headers + body signed by `domain` (selector sel) with python3-dkim; returns the
+    raw message text (CRLF)."""
+    raw = (headers.replace("\n", "\r\n") + "\r\n" + body).encode()
+    sig = dkim.sign(raw, b"sel", domain.encode(), KEY["private"],
+                    include_headers=[b"from", b"subject", b"to"])
+    out = (sig + raw).decode()
+    return out.replace("body", "BODY") if tamper else out
+
+
+def send(headers, sender="sender@elsewhere.test", rcpt="alice@home.test", body="body\r\n", raw=None):
+    """One message (headers + body, or `raw`); returns (code, text) of the end-of-data reply."""
     c = session()
     try:
         code, text = c.cmd(f"MAIL FROM:<{sender}>")
@@ -69,7 +118,8 @@ def send(headers, sender="sender@elsewhere.test", rcpt="alice@home.test", body="
         if code != 250:
             return code, text
         c.cmd("DATA")
-        c.send(headers.replace("\n", "\r\n") + "\r\n" + body + ".\r\n")
+        data = raw if raw is not None else headers.replace("\n", "\r\n") + "\r\n" + body
+        c.send(data + ".\r\n")
         return c.reply()
     finally:
         c.close()
@@ -77,8 +127,12 @@ def send(headers, sender="sender@elsewhere.test", rcpt="alice@home.test", body="
 
 def main():
     t = Check()
+    pub = make_key(tempfile.mkdtemp(prefix="inbound-key-"))
+    key_record = "v=DKIM1; k=rsa; p=" + pub
+    strings = " ".join('"%s"' % key_record[i:i + 255] for i in range(0, len(key_record), 255))  # 255-octet strings
+    records = RECORDS + ["sel._domainkey.%s. TXT %s" % (d, strings) for d in DKIM_DOMAINS]
     try:
-        dns = DnsServer("127.0.7.53", 5353, records=RECORDS, servfail=SERVFAIL).start()
+        dns = DnsServer("127.0.7.53", 5353, records=records, servfail=SERVFAIL).start()
     except DnsServerUnavailable as e:
         skip(str(e))
     home = CaptureSink("127.0.7.2", 2526).start()
@@ -87,17 +141,25 @@ def main():
             mx.start(wait_for=[MX])
             delivered = 0
 
-            def expect(what, headers, code, esc=None, text=None, **kw):
+            def expect(what, headers, code, esc=None, text=None, **kw):  # noqa: C901
                 nonlocal delivered
-                got, reply = send(headers, **kw)
+                got, reply = send(headers or "", **kw)
                 ok = got == code and (esc is None or f" {esc} " in reply) and (text is None or text in reply)
                 t.true(what, ok, f"got {reply!r}")
                 if got == 250:
                     delivered += 1
                 return reply
 
-            def last_delivered():
-                return home.wait(delivered)[delivered - 1][2]
+            def delivered_msg(subject):
+                """The delivered message with this Subject: (deliveries may come in any order)."""
+                deadline = time.time() + 20
+                needle = b"\r\nSubject: " + subject.encode() + b"\r\n"
+                while time.time() < deadline:
+                    for _, _, data in list(home.received):
+                        if needle in data:
+                            return data
+                    time.sleep(0.05)
+                raise AssertionError("no delivered message with Subject: " + subject)
 
             # --- DMARC p=none: delivered, forged A-R of ours removed, others kept
             expect("p=none: delivered",
@@ -105,7 +167,7 @@ def main():
                    "Authentication-Results: (forged) MX.INBOUND.TEST;\n\tspf=pass\n"
                    "Authentication-Results: other.example; spf=pass\n"
                    "From: Alice <alice@none.test>\nSubject: none\n", 250)
-            data = last_delivered()
+            data = delivered_msg('none')
             head = data.split(b"\r\n\r\n", 1)[0]
             ours = re.findall(rb"^Authentication-Results: mx\.inbound\.test", head, re.M | re.I)
             t.eq("exactly one Authentication-Results of ours", len(ours), 1)
@@ -124,18 +186,18 @@ def main():
 
             # --- quarantine: header mode
             expect("p=quarantine (header): delivered", "From: a@quar.test\nSubject: q\n", 250)
-            head = last_delivered().split(b"\r\n\r\n", 1)[0]
+            head = delivered_msg('q').split(b"\r\n\r\n", 1)[0]
             t.true("quarantine: X-Spam-Flag: YES", b"\r\nX-Spam-Flag: YES\r\n" in head, head)
             t.true("quarantine: dmarc=fail in A-R", b"dmarc=fail (p=quarantine dis=quarantine) header.from=quar.test" in head, head)
 
             # --- pct=0 under p=reject: sampled out → quarantine (header)
             expect("p=reject pct=0: delivered as quarantine", "From: a@pct0.test\nSubject: pct\n", 250)
-            head = last_delivered().split(b"\r\n\r\n", 1)[0]
+            head = delivered_msg('pct').split(b"\r\n\r\n", 1)[0]
             t.true("pct=0: quarantine disposition", b"dmarc=fail (p=reject dis=quarantine)" in head and b"X-Spam-Flag: YES" in head, head)
 
             # --- sp: subdomain policy and inheritance of p
             expect("sp=none: a subdomain is delivered", "From: a@sub.parent.test\nSubject: sp\n", 250)
-            head = last_delivered().split(b"\r\n\r\n", 1)[0]
+            head = delivered_msg('sp').split(b"\r\n\r\n", 1)[0]
             t.true("sp=none: A-R shows the policy", b"dmarc=fail (p=none dis=none) header.from=sub.parent.test" in head, head)
             expect("sp=none: the parent's own p=reject applies to itself", "From: a@parent.test\nSubject: sp\n", 550, "5.7.1")
             expect("no sp: a subdomain inherits p=reject", "From: a@deep.sub.inherit.test\nSubject: sp\n", 550, "5.7.1", "inherit")
@@ -165,6 +227,58 @@ def main():
             # --- temporary DNS failure: 451, never a silent pass
             expect("DMARC lookup SERVFAIL: 451 4.7.0", "From: a@broken.test\nSubject: s\n", 451, "4.7.0", "broken.test")
 
+            # --- DKIM (libopendkim) and SPF (libspf2) feeding DMARC
+            h = "From: a@reject.test\nTo: alice@home.test\nSubject: dkim aligned\n"
+            expect("p=reject, aligned DKIM pass: delivered", None, 250, raw=signed(h, "reject.test"))
+            head = delivered_msg('dkim aligned').split(b"\r\n\r\n", 1)[0]
+            t.true("A-R: dkim=pass header.d=reject.test", b"dkim=pass header.d=reject.test header.s=sel" in head, head)
+            t.true("A-R: dmarc=pass", b"dmarc=pass (p=reject dis=none) header.from=reject.test" in head, head)
+            t.true("A-R: spf result for the envelope", b"spf=none smtp.mailfrom=elsewhere.test" in head, head)
+            ev = mx.wait_event("policy.dkim", lambda e: e.get("domain") == "reject.test")[0]
+            t.eq("policy.dkim event", ev.get("result"), "pass")
+            h = "From: a@reject.test\nTo: alice@home.test\nSubject: dkim other\n"
+            expect("p=reject, DKIM pass for another domain: 550", None, 550, "5.7.1", "reject.test",
+                   raw=signed(h, "other.test"))
+            h = "From: a@reject.test\nTo: alice@home.test\nSubject: dkim tampered\n"
+            expect("p=reject, DKIM broken by a changed body: 550", None, 550, "5.7.1", "reject.test",
+                   raw=signed(h, "reject.test", tamper=True))
+            h = "From: a@mail.reject.test\nTo: alice@home.test\nSubject: relaxed\n"
+            expect("relaxed adkim: d=reject.test aligns with mail.reject.test", None, 250, raw=signed(h, "reject.test"))
+            h = "From: a@strict.test\nTo: alice@home.test\nSubject: strict same\n"
+            expect("adkim=s: d= equal to the From: domain passes", None, 250, raw=signed(h, "strict.test"))
+            h = "From: a@sub.strict.test\nTo: alice@home.test\nSubject: strict parent\n"
+            expect("adkim=s: d= the parent of the From: domain fails (libopendmarc 1.4.2 would pass it)", None,
+                   550, "5.7.1", "sub.strict.test", raw=signed(h, "strict.test"))
+
+            expect("p=reject, aligned SPF pass: delivered", "From: x@spfok.test\nSubject: spf\n", 250, sender="x@spfok.test")
+            head = delivered_msg('spf').split(b"\r\n\r\n", 1)[0]
+            t.true("A-R: spf=pass and dmarc=pass", b"spf=pass smtp.mailfrom=spfok.test" in head and b"dmarc=pass" in head, head)
+            expect("relaxed aspf: SPF pass for bounce.reject.test aligns with reject.test",
+                   "From: x@reject.test\nSubject: spf relaxed\n", 250, sender="x@bounce.reject.test")
+            expect("aspf=s: SPF pass for bounce.strict.test does not align with strict.test",
+                   "From: x@strict.test\nSubject: spf strict\n", 550, "5.7.1", "strict.test", sender="x@bounce.strict.test")
+            expect("p=reject, SPF and DKIM both failing: 550", "From: x@reject.test\nSubject: both\n", 550, "5.7.1",
+                   sender="x@spffail.test")
+
+            # --- SPF fail → 550 5.7.23 unless an aligned DKIM signature is present
+            expect("SPF fail, no DKIM: 550 5.7.23", "From: x@none.test\nSubject: spf fail\n", 550, "5.7.23",
+                   "spffail.test", sender="x@spffail.test")
+            h = "From: x@none.test\nTo: alice@home.test\nSubject: spf fail dkim\n"
+            expect("SPF fail with a DKIM pass aligned with From:: delivered", None, 250, sender="x@spffail.test",
+                   raw=signed(h, "none.test"))
+
+            # --- own-domain spoofing: envelope, aligned DKIM, allow-list
+            expect("MAIL FROM an owner's domain, unauthenticated", "From: a@none.test\nSubject: s\n", 550, "5.7.1",
+                   "MAIL FROM", sender="boss@home.test")
+            h = "From: ceo@home.test\nTo: alice@home.test\nSubject: own dkim\n"
+            expect("From: an owner's domain with an aligned DKIM pass: delivered", None, 250, raw=signed(h, "home.test"))
+            h = "From: news@home.test\nTo: alice@home.test\nSubject: newsletter\n"
+            expect("From: an owner's domain signed by an allow-listed sender: delivered", None, 250,
+                   raw=signed(h, "newsletter.test"))
+            h = "From: news@home.test\nTo: alice@home.test\nSubject: not listed\n"
+            expect("From: an owner's domain signed by a sender not on the list: 550", None, 550, "5.7.1", "home.test",
+                   raw=signed(h, "other.test"))
+
             time.sleep(1.0)
             t.eq("only the accepted messages reached the home box", len(home.received), delivered)
 
@@ -183,7 +297,7 @@ def main():
             r = mx.run("queue", "release", qid)
             t.eq("queue release exits 0", r.returncode, 0)
             delivered += 1
-            data = last_delivered()
+            data = delivered_msg('held')
             t.true("released message delivered with dmarc=fail", b"Subject: held" in data and b"dmarc=fail" in data, data[:600])
 
             # --- quarantine: reject

@@ -38,7 +38,7 @@ domains:
     recipients: RECIPIENTS
     downstream: { address: "127.0.4.3:2526", tls: none }
 # This test is about relaying, not sender authentication (SPEC §6 has its own test).
-policy: { dmarc: { enforce: false } }
+policy: { spf: { enabled: false }, dkim: { verify: false }, dmarc: { enforce: false } }
 queue: { retry: [RETRY], max_lifetime: LIFETIME, delay_warning: WARNING }
 metrics: { address: "127.0.4.1:9325" }
 """

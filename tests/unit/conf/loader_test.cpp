@@ -54,9 +54,9 @@ TEST_CASE("unbuilt features read as off in the snapshot", "[conf][loader][featur
     CHECK(cfg->tls.outbound.use_mta_sts);  // built (issue 3): the contract default, on
     CHECK(cfg->tls.outbound.use_dane);  // built (DANE): the contract default, on
     CHECK_FALSE(cfg->tls.outbound.tlsrpt.enabled);
-    CHECK_FALSE(cfg->policy.spf);
-    CHECK_FALSE(cfg->policy.dkim_verify);
-    CHECK(cfg->policy.dmarc_enforce);  // built: the contract default (on)
+    CHECK(cfg->policy.spf);  // built: the contract defaults (on)
+    CHECK(cfg->policy.dkim_verify);
+    CHECK(cfg->policy.dmarc_enforce);
     CHECK_FALSE(cfg->policy.greylisting);
 }
 
