@@ -184,6 +184,45 @@ queue: { retry: [1s], max_lifetime: 1h, delay_warning: 1h }
             c.cmd("QUIT")
             c.close()
 
+            # --- SPF (policy.spf events; the end-of-data checks act on them)
+            r = send(CLIENT, "bob@spf-pass.test", message("bob@spf-pass.test", "spf pass"))
+            check.eq("SPF pass: accepted", r[-1][0], 250)
+            check.eq("SPF pass: verdict", spf_result(mx, "spf-pass.test"), "pass")
+            r = send(CLIENT, "bob@spf-fail.test", message("bob@spf-fail.test", "spf fail"))
+            check.eq("SPF fail: verdict", spf_result(mx, "spf-fail.test"), "fail")
+            check.eq("SPF fail (no DKIM): 550", r[-1][0], 550)
+            check.true("SPF fail: 5.7.23", "5.7.23" in r[-1][1], r[-1][1])
+            send(CLIENT, "bob@spf-soft.test", message("bob@spf-soft.test", "spf softfail"))
+            check.eq("SPF softfail: verdict", spf_result(mx, "spf-soft.test"), "softfail")
+            r = send(CLIENT, "bob@spf-temp.test", message("bob@spf-temp.test", "spf temperror"))
+            check.eq("SPF temperror (SERVFAIL): verdict", spf_result(mx, "spf-temp.test"), "temperror")
+            check.eq("SPF temperror: 4xx, never a silent pass", r[-1][0] // 100, 4)
+            send(CLIENT, "bob@spf-limit.test", message("bob@spf-limit.test", "spf limit"))
+            check.eq("SPF 11 DNS mechanisms: permerror", spf_result(mx, "spf-limit.test"), "permerror")
+            send(CLIENT, "bob@spf-hostile.test", message("bob@spf-hostile.test", "spf hostile"))
+            check.eq("SPF CVE-2023-42118-style record: permerror", spf_result(mx, "spf-hostile.test"), "permerror")
+            check.true("mxgate alive after the hostile record", mx.proc.poll() is None)
+            c = RawSmtp(*MX, source=CLIENT)
+            check.eq("mxgate still greets after the hostile record", c.reply()[0], 220)
+            c.close()
+
+            # --- DKIM, signed for real
+            raw = message("carol@dkim.test", "dkim pass")
+            sig = dkim.sign(raw, b"sel", b"dkim.test", privkey, include_headers=[b"from", b"to", b"subject"])
+            r = send(OTHER_CLIENT, "carol@dkim.test", sig + raw)
+            check.eq("DKIM pass: accepted", r[-1][0], 250)
+            check.eq("DKIM pass: verdict", dkim_results(mx, "dkim.test"), ["pass"])
+            raw = message("carol@dkim.test", "dkim tampered")
+            sig = dkim.sign(raw, b"sel", b"dkim.test", privkey, include_headers=[b"from", b"to", b"subject"])
+            send(OTHER_CLIENT, "carol@dkim.test", sig + raw.replace(b"this is a test", b"this is a fake"))
+            check.eq("DKIM body changed: fail", dkim_results(mx, "dkim.test", count=2)[-1], "fail")
+            raw = message("carol@dkim.test", "dkim length")
+            sig = dkim.sign(raw, b"sel", b"dkim.test", privkey, include_headers=[b"from", b"to", b"subject"],
+                            length=True)
+            send(OTHER_CLIENT, "carol@dkim.test", sig + raw + b"Appended by someone else.\r\n")
+            check.eq("DKIM l= shorter than the body: policy (no signature)",
+                     dkim_results(mx, "dkim.test", count=3)[-1], "policy")
+
         # --- Greylisting
         grey = Mxgate(grey_config, name="grey")
         with grey:
