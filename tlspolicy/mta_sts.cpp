@@ -1,5 +1,6 @@
 // tlspolicy/mta_sts.cpp — see mta_sts.hpp. Every function is pure.
 #include "tlspolicy/mta_sts.hpp"
+#include "relay/core/ascii.hpp"
 
 #include <charconv>
 
@@ -14,13 +15,6 @@ std::string_view trim_wsp(std::string_view s) {
     while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);
     while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
     return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 
 std::string_view strip_dot(std::string_view s) {
@@ -178,7 +172,7 @@ std::optional<StsPolicy> parse_sts_policy(std::string_view body, std::string& er
             p.max_age = n;
             have_age = true;
         } else if (key == "mx") {
-            std::string pat = lower(value);
+            std::string pat = core::ascii::to_lower(value);
             std::string_view host = pat;
             if (host.substr(0, 2) == "*.") host.remove_prefix(2);
             if (!valid_domain(host)) return fail("invalid mx pattern");
@@ -195,8 +189,8 @@ std::optional<StsPolicy> parse_sts_policy(std::string_view body, std::string& er
 }
 
 bool sts_mx_pattern_matches(std::string_view pattern, std::string_view host) {
-    const std::string pat = lower(strip_dot(pattern));
-    const std::string h = lower(strip_dot(host));
+    const std::string pat = core::ascii::to_lower(strip_dot(pattern));
+    const std::string h = core::ascii::to_lower(strip_dot(host));
     if (pat.empty() || h.empty()) return false;
     if (pat.size() > 2 && pat[0] == '*' && pat[1] == '.') {
         const std::string_view suffix = std::string_view(pat).substr(1);  // ".example.com"

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "tlspolicy/mta_sts_client.hpp"
+#include "relay/core/ascii.hpp"
 
 namespace mxgate::tlspolicy {
 
@@ -12,22 +13,11 @@ using core::Field;
 
 int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
 
-namespace {
-
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-}
-
-}  // namespace
-
 asio::awaitable<StsLookup> resolve_mta_sts(asio::any_io_executor ex, core::Resolver& resolver, ContextPtr ctx,
                                            core::StateStore& cache, core::EventSink* events, std::string domain,
                                            StsFetchOptions opts) {
     StsLookup out;
-    domain = lower(std::move(domain));
+    domain = core::ascii::domain_key(std::move(domain));
     const int64_t now = unix_now();
     std::optional<StsCacheEntry> cached;
     if (auto raw = cache.get(domain)) cached = parse_cache_entry(*raw);

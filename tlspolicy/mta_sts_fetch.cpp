@@ -9,6 +9,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "tlspolicy/mta_sts_client.hpp"
+#include "relay/core/ascii.hpp"
 
 namespace mxgate::tlspolicy {
 
@@ -18,12 +19,6 @@ namespace http = beast::http;
 using boost::system::error_code;
 
 namespace {
-
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-}
 
 asio::awaitable<std::vector<asio::ip::address>> addresses(core::Resolver& r, const std::string& host,
                                                           std::string& error) {
@@ -49,7 +44,7 @@ asio::awaitable<std::vector<asio::ip::address>> addresses(core::Resolver& r, con
 asio::awaitable<StsFetch> fetch_sts_policy(asio::any_io_executor ex, core::Resolver& resolver, ContextPtr ctx,
                                            std::string domain, StsFetchOptions opts) {
     StsFetch out;
-    const std::string host = "mta-sts." + lower(domain);
+    const std::string host = "mta-sts." + core::ascii::to_lower(domain);
     if (!ctx) {
         out.error = "no TLS client context";
         co_return out;
@@ -134,7 +129,7 @@ asio::awaitable<StsFetch> fetch_sts_policy(asio::any_io_executor ex, core::Resol
         co_return out;
     }
     // §3.3: media type text/plain (parameters such as charset allowed).
-    std::string ctype = lower(std::string(res[http::field::content_type]));
+    std::string ctype = core::ascii::to_lower(std::string(res[http::field::content_type]));
     if (ctype.substr(0, 10) != "text/plain" || (ctype.size() > 10 && ctype[10] != ';' && ctype[10] != ' ')) {
         out.error = "policy from " + host + " has media type \"" + ctype + "\", not text/plain";
         co_return out;

@@ -1,5 +1,6 @@
 // tlspolicy/outbound_policy.cpp — see outbound_policy.hpp.
 #include "tlspolicy/outbound_policy.hpp"
+#include "relay/core/ascii.hpp"
 
 namespace mxgate::tlspolicy {
 
@@ -7,16 +8,8 @@ using conf::OutboundLevel;
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (!out.empty() && out.back() == '.') out.pop_back();
-    return out;
-}
-
 const conf::DomainTlsPolicy* find_policy(const conf::OutboundTls& cfg, std::string_view domain) {
-    auto it = cfg.policies.find(lower(domain));
+    auto it = cfg.policies.find(core::ascii::domain_key(domain));
     return it == cfg.policies.end() ? nullptr : &it->second;
 }
 
@@ -64,7 +57,7 @@ bool wants_mta_sts(const conf::OutboundTls& cfg, std::string_view domain) {
 
 OutboundDecision decide(const conf::OutboundTls& cfg, std::string_view domain, const PolicyInputs& in) {
     OutboundDecision d;
-    d.domain = lower(domain);
+    d.domain = core::ascii::domain_key(domain);
     d.profile = cfg.profile;
     const conf::DomainTlsPolicy* p = find_policy(cfg, d.domain);
     if (p) {
@@ -111,7 +104,7 @@ OutboundDecision decide(const conf::OutboundTls& cfg, std::string_view domain, c
 
 MxPlan plan_for_mx(const OutboundDecision& d, std::string_view mx_host) {
     MxPlan plan;
-    const std::string host = lower(mx_host);
+    const std::string host = core::ascii::domain_key(mx_host);
     switch (d.level) {
         case OutboundLevel::none: plan.tls = ClientTls::none; break;
         case OutboundLevel::opportunistic: plan.tls = ClientTls::opportunistic; break;
@@ -147,7 +140,7 @@ MxPlan plan_for_mx(const OutboundDecision& d, std::string_view mx_host) {
 
 bool testing_would_fail(const OutboundDecision& d, std::string_view mx_host, bool tls_ok) {
     if (!d.sts || !d.sts_testing) return false;
-    return !sts_policy_allows_mx(*d.sts, lower(mx_host)) || !tls_ok;
+    return !sts_policy_allows_mx(*d.sts, core::ascii::domain_key(mx_host)) || !tls_ok;
 }
 
 }  // namespace mxgate::tlspolicy

@@ -26,6 +26,7 @@
 #include "relay/client/connect.hpp"
 #include "relay/client/smtp_session.hpp"
 #include "relay/client/smtp_text.hpp"
+#include "relay/core/ascii.hpp"
 
 namespace mxgate::client {
 
@@ -57,12 +58,6 @@ bool mandatory(conf::DownstreamTls m) {
            m == conf::DownstreamTls::encrypt;
 }
 
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-}
-
 // The result of opening a session; `session` is null on failure.
 struct Opened {
     std::unique_ptr<SmtpSession> session;
@@ -76,7 +71,7 @@ struct Opened {
 bool names_match(X509* cert, const conf::Downstream& ds, const ClientSettings& st) {
     if (!cert) return false;
     if (!st.verify_names.empty()) return tlspolicy::certificate_matches_list(cert, st.verify_names);
-    return tlspolicy::certificate_matches_host(cert, lower(strip_brackets(ds.address.host)));
+    return tlspolicy::certificate_matches_host(cert, core::ascii::to_lower(strip_brackets(ds.address.host)));
 }
 
 std::string expected_names(const conf::Downstream& ds, const ClientSettings& st) {
@@ -182,7 +177,7 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
             // plaintext; that is the logged fallback.
             o.tls.plaintext_fallback = true;
         } else {
-            std::string sni = is_ip_literal(ds.address.host) ? "" : lower(ds.address.host);
+            std::string sni = is_ip_literal(ds.address.host) ? "" : core::ascii::to_lower(ds.address.host);
             net::SmtpStream::Prepare prepare;
             if (st.dane) {
                 sni = st.dane->base_domain;

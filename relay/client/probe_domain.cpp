@@ -15,19 +15,13 @@
 #include "tlspolicy/mta_sts.hpp"
 #include "tlspolicy/mta_sts_client.hpp"
 #include "tlspolicy/tlsrpt_record.hpp"
+#include "relay/core/ascii.hpp"
 
 namespace mxgate::client::probe {
 
 namespace asio = boost::asio;
 
 namespace {
-
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    while (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-}
 
 std::string dns_problem(core::DnsStatus st, const std::string& error) {
     switch (st) {
@@ -58,13 +52,13 @@ bool tlsa_matches(const core::TlsaRecord& r, X509* cert) {
 }  // namespace
 
 asio::awaitable<void> Prober::check_domain() {
-    const std::string domain = lower(*opts_.domain);
+    const std::string domain = core::ascii::domain_key(*opts_.domain);
     auto op = core::lookup_mx(resolver_, domain);
     const auto mx = co_await std::move(op);
     std::vector<std::string> hosts;
     for (const auto& r : mx.records)
-        if (!r.host.empty()) hosts.push_back(lower(r.host));
-    const std::string host = lower(strip_brackets(opts_.host));
+        if (!r.host.empty()) hosts.push_back(core::ascii::domain_key(r.host));
+    const std::string host = core::ascii::domain_key(strip_brackets(opts_.host));
     std::string listed;
     bool is_mx = false;
     for (const auto& h : hosts) {
@@ -83,7 +77,7 @@ asio::awaitable<void> Prober::check_domain() {
 }
 
 asio::awaitable<void> Prober::check_mta_sts(const std::vector<std::string>& mx_hosts) {
-    const std::string domain = lower(*opts_.domain);
+    const std::string domain = core::ascii::domain_key(*opts_.domain);
     const std::string txt_name = "_mta-sts." + domain;
     auto op = core::lookup_txt(resolver_, txt_name);
     const auto txt = co_await std::move(op);
@@ -152,7 +146,7 @@ asio::awaitable<void> Prober::check_mta_sts(const std::vector<std::string>& mx_h
     if (policy->mode == tlspolicy::StsMode::none) co_return;
 
     std::vector<std::string> check = mx_hosts;
-    const std::string host = lower(strip_brackets(opts_.host));
+    const std::string host = core::ascii::domain_key(strip_brackets(opts_.host));
     if (!is_ip_literal(host) && std::find(check.begin(), check.end(), host) == check.end()) check.push_back(host);
     std::string unmatched, matched;
     for (const auto& h : check) {
@@ -169,7 +163,7 @@ asio::awaitable<void> Prober::check_mta_sts(const std::vector<std::string>& mx_h
 }
 
 asio::awaitable<void> Prober::check_dane() {
-    const std::string host = lower(strip_brackets(opts_.host));
+    const std::string host = core::ascii::domain_key(strip_brackets(opts_.host));
     const char* title = "DANE TLSA records match the served certificate";
     if (is_ip_literal(host)) {
         add("dane.tlsa", title, Status::skip, "HOST is an IP address; TLSA records belong to MX host names");
@@ -232,7 +226,7 @@ asio::awaitable<void> Prober::check_dane() {
 }
 
 asio::awaitable<void> Prober::check_tlsrpt() {
-    const std::string domain = lower(*opts_.domain);
+    const std::string domain = core::ascii::domain_key(*opts_.domain);
     const std::string name = "_smtp._tls." + domain;
     auto op = core::lookup_txt(resolver_, name);
     const auto txt = co_await std::move(op);

@@ -1,4 +1,4 @@
-// relay/smtp/ascii.hpp — locale-free ASCII helpers shared by the parsers.
+// relay/smtp/ascii.hpp — ASCII (relay/core/ascii.hpp) and UTF-8 helpers shared by the parsers.
 //
 // SMTP verbs, parameter keywords and domain names are case-insensitive in
 // ASCII only (RFC 5321 §2.4); <cctype> depends on the C locale and takes
@@ -9,38 +9,12 @@
 #include <string>
 #include <string_view>
 
-namespace mxgate::smtp::ascii {
+#include "relay/core/ascii.hpp"
 
-constexpr bool is_alpha(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-constexpr bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-constexpr bool is_alnum(unsigned char c) { return is_alpha(c) || is_digit(c); }
-constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-constexpr char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-inline bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
-
-inline bool istarts_with(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-inline std::string to_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = lower(c);
-    return out;
-}
-
-inline std::string to_upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = upper(c);
-    return out;
-}
-
-}  // namespace mxgate::smtp::ascii
+namespace mxgate::smtp {
+// The ASCII helpers live in relay/core (shared with the other modules).
+namespace ascii = core::ascii;
+}  // namespace mxgate::smtp
 
 namespace mxgate::smtp::utf8 {
 
