@@ -65,15 +65,6 @@ struct LabConfig {
     bool auth_trap = false;
 };
 
-struct Listener {
-    std::string name;
-    ListenerRole role = ListenerRole::mx;
-    HostPort address;
-    ListenerTls tls = ListenerTls::starttls;
-    std::optional<LabConfig> lab;
-    Mark mark;
-};
-
 // Named cipher profiles (SPEC §7); overrides applied key by key.
 enum class TlsProfileName { strict, modern, intermediate, compat };
 
@@ -83,6 +74,18 @@ struct TlsProfile {
     std::optional<std::string> ciphers;       // TLS 1.2 and below
     std::optional<std::string> ciphersuites;  // TLS 1.3
     std::optional<std::string> groups;
+};
+
+struct Listener {
+    std::string name;
+    ListenerRole role = ListenerRole::mx;
+    HostPort address;
+    ListenerTls tls = ListenerTls::starttls;
+    std::optional<LabConfig> lab;
+    // Replaces tls.inbound's profile (and overrides) on this listener
+    // (issue 5: inbound profiles per listener); nullopt = tls.inbound's.
+    std::optional<TlsProfile> tls_profile;
+    Mark mark;
 };
 
 // Ordered: level >= encrypt means TLS is mandatory and a failure defers,

@@ -229,6 +229,9 @@ bool regular_file(const std::string& path);
 void load_log(Ctx& c, const Entry& e);
 void load_listeners(Ctx& c, const Entry& e);
 void load_tls(Ctx& c, const Entry& e);
+// A TLS profile written as a name ("strict") or a map of a profile and its
+// overrides (tls.inbound.dry_run, listeners[].tls_profile); load_tls.cpp.
+std::optional<TlsProfile> load_profile_value(Ctx& c, const Entry& e);
 void load_dns(Ctx& c, const Entry& e);
 void load_domains(Ctx& c, const Entry& e);
 void load_auth(Ctx& c, const Entry& e);

@@ -22,8 +22,8 @@ struct Gate {
 constexpr Gate kGates[] = {
     {Feature::submission_listener, true, nullptr},
     {Feature::lab_listener, true, nullptr},
-    {Feature::inbound_require_tls, false, nullptr},
-    {Feature::inbound_dry_run, false, nullptr},
+    {Feature::inbound_require_tls, true, nullptr},
+    {Feature::inbound_dry_run, true, nullptr},
     {Feature::outbound_encrypt, true, nullptr},
     {Feature::outbound_verify, true, nullptr},
     {Feature::outbound_dane_level, true, nullptr},

@@ -47,7 +47,7 @@ void load_listeners(Ctx& c, const Entry& e) {
         return;
     }
     for (const Entry& item : *items) {
-        const Section s(c.err, item, {"name", "role", "address", "tls", "lab"});
+        const Section s(c.err, item, {"name", "role", "address", "tls", "lab", "tls_profile"});
         if (!s.valid()) continue;
         Listener l;
         l.mark = c.err.mark(item.value);
@@ -81,6 +81,11 @@ void load_listeners(Ctx& c, const Entry& e) {
                                                    {"starttls", ListenerTls::starttls},
                                                    {"implicit", ListenerTls::implicit}});
         });
+        if (const Entry* p = s.find("tls_profile"); p != nullptr && !is_null(*p)) {
+            l.tls_profile = load_profile_value(c, *p);
+            if (l.tls == ListenerTls::none)
+                c.err.at(p->key, p->path + ": the listener has tls: none");
+        }
         if (const Entry* lab = s.find("lab")) {
             l.lab = load_lab(c, *lab);
             if (l.role != ListenerRole::lab)

@@ -34,8 +34,8 @@ void load_profile_keys(Ctx& c, const Section& s, TlsProfile& p) {
     read_into(s, "groups", p.groups, [&](const Entry& e) { return as_string(c.err, e); });
 }
 
-// dry_run: a profile name, or a map of a profile and overrides.
-std::optional<TlsProfile> load_dry_run(Ctx& c, const Entry& e) {
+// dry_run, listeners[].tls_profile: a profile name, or a map of a profile and overrides.
+std::optional<TlsProfile> profile_value(Ctx& c, const Entry& e) {
     TlsProfile p;
     if (e.value.IsScalar()) {
         std::optional<TlsProfileName> name = as_profile_name(c, e);
@@ -79,7 +79,7 @@ void load_inbound(Ctx& c, const Entry& e) {
             refuse_unbuilt(c.err, Feature::inbound_require_tls, r->value, r->path);
     }
     if (const Entry* d = s.find("dry_run"); d != nullptr && !is_null(*d)) {
-        in.dry_run = load_dry_run(c, *d);
+        in.dry_run = profile_value(c, *d);
         refuse_unbuilt(c.err, Feature::inbound_dry_run, d->value, d->path);
     }
 }
@@ -191,6 +191,8 @@ void load_outbound(Ctx& c, const Entry& e) {
 }
 
 }  // namespace
+
+std::optional<TlsProfile> load_profile_value(Ctx& c, const Entry& e) { return profile_value(c, e); }
 
 void load_tls(Ctx& c, const Entry& e) {
     TlsConfig& tls = c.cfg.tls;

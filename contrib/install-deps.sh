@@ -26,7 +26,7 @@ BUILD_PKGS=(
   publicsuffix
 )
 TEST_PKGS=(
-  swaks libio-socket-ssl-perl libnet-ssleay-perl python3 python3-cryptography
+  swaks libio-socket-ssl-perl libnet-ssleay-perl python3 python3-cryptography testssl.sh
   fail2ban
   postfix
   unbound nsd ldnsutils dnsutils

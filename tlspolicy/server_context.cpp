@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 
 #include "tlspolicy/detail.hpp"
+#include "tlspolicy/inbound.hpp"
 #include "tlspolicy/tlspolicy.hpp"
 
 namespace mxgate::tlspolicy {
@@ -60,6 +61,8 @@ ContextPtr make_server_context(const conf::TlsProfile& profile, const std::strin
     }
     // No client certificates are requested on any listener.
     SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
+    // Remember what each client offers, for failed-handshake events (inbound.hpp).
+    capture_client_hello(native);
     return ctx;
 }
 

@@ -13,6 +13,9 @@
 // RFC 6125 (no partial wildcards, wildcard only in the left-most label).
 // A pin is "sha256:" + base64(SHA-256(SubjectPublicKeyInfo DER)).
 // RFCs: 8446, 5246, 6125, 7525 (BCP 195), 3207.
+//
+// Inbound observability (ClientHello capture, dry run, require_tls,
+// downgrade tracker, sender posture) has its own header: tlspolicy/inbound.hpp.
 #pragma once
 
 #include <openssl/ssl.h>

@@ -22,6 +22,7 @@ int cmd_status(const std::vector<std::string>& args);
 int cmd_user(const std::vector<std::string>& args);
 int cmd_probe(const std::vector<std::string>& args);
 int cmd_sts(const std::vector<std::string>& args);
+int cmd_report(const std::vector<std::string>& args);
 int cmd_not_built(const std::string& cmd, const std::vector<std::string>& args);
 
 // Shared option handling: pulls "-c FILE" / "--config FILE" out of args.

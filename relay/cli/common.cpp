@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "relay/cli/commands.hpp"
+#include "tlspolicy/tlspolicy.hpp"
 
 namespace mxgate::cli {
 
@@ -67,6 +68,22 @@ int cmd_check_config(const std::vector<std::string>& args) {
     const std::string path = config_path(*o);
     auto cfg = load_or_report(path);
     if (!cfg) return 2;
+    // Cipher strings are OpenSSL's to judge: resolve every profile now, so a
+    // bad override fails here and not only at start (conf/ cannot link OpenSSL).
+    std::vector<std::pair<std::string, const conf::TlsProfile*>> profiles{
+        {"tls.inbound", &cfg->tls.inbound.profile}, {"tls.outbound", &cfg->tls.outbound.profile}};
+    if (cfg->tls.inbound.dry_run) profiles.emplace_back("tls.inbound.dry_run", &*cfg->tls.inbound.dry_run);
+    for (const auto& l : cfg->listeners)
+        if (l.tls_profile) profiles.emplace_back("listener " + l.name + ": tls_profile", &*l.tls_profile);
+    bool ok = true;
+    for (const auto& [where, p] : profiles) {
+        std::string err;
+        if (!tlspolicy::resolve_profile(*p, err)) {
+            std::cerr << path << ": " << where << "." << err << "\n";
+            ok = false;
+        }
+    }
+    if (!ok) return 2;
     std::cout << path << ": ok\n";
     return 0;
 }

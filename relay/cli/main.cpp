@@ -23,7 +23,8 @@ commands:
   status [-c FILE]           downstream state, queued count and oldest age
   probe HOST[:PORT]          audit a server's transport security and downgrade exposure
   sts DOMAIN [-c FILE]       fetch and show a domain's MTA-STS policy and cache
-  report downgrades|tls|auth summaries from recorded events (not built yet)
+  report downgrades|tls|auth [--since T] [--json]
+                             summaries from recorded events
   user add|passwd|del|list [NAME] [--stdin] [-c FILE]
                              manage SASL users in the configured sasldb
 
@@ -53,8 +54,7 @@ int main(int argc, char** argv) {
     if (cmd == "user") return cmd_user(args);
     if (cmd == "probe") return cmd_probe(args);
     if (cmd == "sts") return cmd_sts(args);
-    if (cmd == "report")
-        return cmd_not_built(cmd, args);
+    if (cmd == "report") return cmd_report(args);
     std::cerr << "mxgate: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
 }

@@ -27,6 +27,7 @@
 
 #include "relay/cli/commands.hpp"
 #include "relay/core/event_journal.hpp"
+#include "relay/core/state_store.hpp"
 #include "relay/queue/queue_manager.hpp"
 #include "relay/server/control.hpp"
 #include "relay/server/listener.hpp"
@@ -206,6 +207,16 @@ int cmd_serve(const std::vector<std::string>& args) {
                 d.events->emit(core::Event("auth.mechanism_unavailable")
                                    .set(core::Field::mechanism, m)
                                    .set(core::Field::reason, "libsasl2 has no plugin for it (libsasl2-modules?)"));
+    }
+    // Inbound downgrade detection: failed handshakes of the last 24 h.
+    try {
+        d.rt->downgrades = std::make_shared<tlspolicy::DowngradeTracker>(
+            std::make_shared<core::StateStore>(cfg->spool, "tls_failures"));
+        d.rt->downgrades->load(std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch()).count());
+    } catch (const std::exception& e) {
+        std::cerr << "mxgate: " << e.what() << "\n";
+        return 1;
     }
     d.queue = std::make_unique<queue::QueueManager>(*d.rt);
     d.rt->queue = d.queue.get();

@@ -20,6 +20,7 @@ std::string_view field_name(Field f) {
         "result", "policy", "disposition", "network", "valid", "would_fail", "errors",
         "listener", "role", "code", "reply", "peer_cert", "size", "count", "id", "attempts",
         "delay", "address", "path", "tls", "status", "since", "duration", "mechanism",
+        "offered_versions", "offered_ciphers",
     };
     const auto i = static_cast<size_t>(f);
     return i < std::size(names) ? names[i] : "unknown";

@@ -28,6 +28,7 @@ enum class Field {
     source, mode, tls_version, cipher, error, reason, result, policy, disposition, network,
     valid, would_fail, errors, listener, role, code, reply, peer_cert, size, count, id,
     attempts, delay, address, path, tls, status, since, duration, mechanism,
+    offered_versions, offered_ciphers,  // inbound ClientHello (tls.handshake_failed)
 };
 std::string_view field_name(Field f);
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <map>
@@ -22,6 +23,7 @@
 #include "relay/server/lab_memory.hpp"
 #include "relay/server/metrics.hpp"
 #include "relay/spool/spool.hpp"
+#include "tlspolicy/inbound.hpp"
 #include "tlspolicy/tlspolicy.hpp"
 
 namespace mxgate::queue {
@@ -39,6 +41,14 @@ struct Snapshot {
     // tls.outbound.policies entries with their own profile: destination
     // domain -> client context (built once per load, like client_tls).
     std::map<std::string, tlspolicy::ContextPtr> policy_client_tls;
+    std::shared_ptr<const tlspolicy::DryRun> dry_run;  // tls.inbound.dry_run; null if unset
+    // Listeners with their own tls_profile, by listener name.
+    std::map<std::string, tlspolicy::ContextPtr> listener_tls;
+    // The server context a listener uses: its own profile's, else server_tls.
+    tlspolicy::ContextPtr server_tls_for(const conf::Listener& l) const {
+        const auto it = listener_tls.find(l.name);
+        return it != listener_tls.end() ? it->second : server_tls;
+    }
 };
 
 // Adds the lab listeners' TLS contexts to a snapshot; false + errors on failure.
@@ -73,6 +83,11 @@ public:
     // Blocking work (fsync of spool commits): many threads, because
     // concurrent fsyncs let the filesystem journal commit them together.
     boost::asio::thread_pool blocking{16};
+    // Inbound downgrade detection (SPEC §7): failed handshakes by client,
+    // persisted in the spool; null = detection off (tools, unit tests).
+    std::shared_ptr<tlspolicy::DowngradeTracker> downgrades;
+    // Cached MTA-STS/DANE posture of sender domains (tlspolicy/inbound.hpp).
+    tlspolicy::SenderPosture sender_posture;
 
     std::shared_ptr<const Snapshot> snapshot() const {
         std::lock_guard lock(mu_);

@@ -117,14 +117,10 @@ asio::awaitable<bool> Session::start_implicit_tls() {
     const auto ec = co_await stream_.handshake_server(*ctx, cfg_.limits.timeouts.tls_handshake);
     if (lab()) lab_tls_done(!ec);
     if (ec) {
-        rt_.events->emit(event("tls.handshake_failed").set(Field::error, stream_.last_tls_error()));
+        handshake_failed("");
         co_return false;
     }
-    tls_ = tlspolicy::describe(stream_.native_ssl());
-    rt_.events->emit(event("tls.handshake")
-                         .set(Field::tls_version, tls_->version)
-                         .set(Field::cipher, tls_->cipher)
-                         .set(Field::peer_cert, tls_->peer_subject));
+    handshake_done("");
     co_return true;
 }
 
@@ -176,7 +172,11 @@ asio::awaitable<void> Session::dispatch(const smtp::ParseResult& p) {
     switch (c.verb) {
         case Verb::helo: on_helo(c, false); break;
         case Verb::ehlo: on_helo(c, true); break;
-        case Verb::mail: on_mail(c); break;
+        case Verb::mail: {
+            const bool tls_ok = co_await mail_tls_gate(c);  // require_tls (SPEC §7), session_tls.cpp
+            if (tls_ok) on_mail(c);
+            break;
+        }
         case Verb::rcpt: co_await on_rcpt_policy(c); break;
         case Verb::data:
             if (lab()) co_await lab_data();
@@ -324,20 +324,17 @@ asio::awaitable<void> Session::on_starttls(const smtp::Command& c) {
     const tlspolicy::ContextPtr ctx = tls_context();
     const auto ec = co_await stream_.handshake_server(*ctx, cfg_.limits.timeouts.tls_handshake);
     if (lab()) lab_tls_done(!ec);
+    const std::string helo_before = helo_;
     reset_transaction();
     helo_.clear();
     esmtp_ = false;
     framer_.reset();
     if (ec) {
-        rt_.events->emit(event("tls.handshake_failed").set(Field::error, stream_.last_tls_error()));
+        handshake_failed(helo_before);
         quit_ = true;
         co_return;
     }
-    tls_ = tlspolicy::describe(stream_.native_ssl());
-    rt_.events->emit(event("tls.handshake")
-                         .set(Field::tls_version, tls_->version)
-                         .set(Field::cipher, tls_->cipher)
-                         .set(Field::peer_cert, tls_->peer_subject));
+    handshake_done(helo_before);
 }
 
 // ETRN (RFC 1985): the home box, back online, asks for its mail now. Only

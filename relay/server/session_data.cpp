@@ -270,6 +270,7 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
         co_return;
     }
     if (rt_.queue) rt_.queue->enqueue(env);
+    if (!tls_) co_await plaintext_accepted(env);  // downgrade detection, session_tls.cpp
 }
 
 }  // namespace mxgate::server

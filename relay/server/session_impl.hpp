@@ -95,6 +95,17 @@ private:
     // RCPT with greylisting in front of on_rcpt().
     boost::asio::awaitable<void> on_rcpt_policy(const smtp::Command& c);
 
+    // --- session_tls.cpp (inbound TLS observability, SPEC §7)
+    // After a failed STARTTLS/implicit handshake: event + downgrade tracker.
+    void handshake_failed(const std::string& helo_before);
+    // After a successful one: tls.handshake, and the dry run's verdict.
+    void handshake_done(const std::string& helo_before);
+    // Before MAIL: require_tls (530 5.7.0) and the dry run's plaintext check.
+    // false = refused (the reply is queued).
+    boost::asio::awaitable<bool> mail_tls_gate(const smtp::Command& c);
+    // After a plaintext message was accepted: tls.downgrade_suspected.
+    boost::asio::awaitable<void> plaintext_accepted(const spool::Envelope& env);
+
     // --- session_data.cpp
     boost::asio::awaitable<void> on_data();
     boost::asio::awaitable<void> on_bdat(const smtp::Command& c);

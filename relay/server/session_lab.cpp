@@ -111,7 +111,7 @@ std::string printable(std::string_view s) {
 }  // namespace
 
 tlspolicy::ContextPtr Session::tls_context() const {
-    if (!lab()) return snap_->server_tls;
+    if (!lab()) return snap_->server_tls_for(listener_);  // tls_profile or tls.inbound
     const auto it = snap_->lab_tls.find(listener_.name);
     return it == snap_->lab_tls.end() ? nullptr : it->second;
 }

@@ -20,7 +20,26 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const conf::Confi
         }
         snap->server_tls = tlspolicy::make_server_context(tls.inbound.profile, tls.certificate, tls.key, err);
         if (!snap->server_tls) {
-            errors.push_back(err);
+            // Profile errors come as "ciphers: ..."; file errors name their key.
+            errors.push_back(err.rfind("tls.", 0) == 0 ? err : "tls.inbound." + err);
+            return nullptr;
+        }
+        // Inbound profiles per listener (issue 5): same certificate, own profile.
+        for (const auto& l : cfg->listeners) {
+            if (!l.tls_profile || l.tls == conf::ListenerTls::none) continue;
+            auto ctx = tlspolicy::make_server_context(*l.tls_profile, tls.certificate, tls.key, err);
+            if (!ctx) {
+                errors.push_back(err.rfind("tls.", 0) == 0 ? err : "listener " + l.name + ": tls_profile." + err);
+                return nullptr;
+            }
+            snap->listener_tls[l.name] = std::move(ctx);
+        }
+    }
+    if (tls.inbound.dry_run) {
+        std::string err;
+        snap->dry_run = tlspolicy::DryRun::make(*tls.inbound.dry_run, err);
+        if (!snap->dry_run) {
+            errors.push_back("tls.inbound.dry_run: " + err);
             return nullptr;
         }
     }

@@ -19,9 +19,6 @@ struct Gated {
 
 TEST_CASE("keys of unbuilt features are refused at their value", "[conf][features]") {
     const Gated cases[] = {
-        {"tls: {inbound: {require_tls: [example.com]}}\n",
-         "t.yaml:5:30: tls.inbound.require_tls: not supported yet in this build"},
-        {"tls: {inbound: {dry_run: strict}}\n", "t.yaml:5:26: tls.inbound.dry_run: not supported yet in this build"},
         {"tls: {outbound: {tlsrpt: {enabled: true}}}\n",
          "t.yaml:5:36: tls.outbound.tlsrpt.enabled: not supported yet in this build"},
     };
@@ -156,4 +153,20 @@ TEST_CASE("DANE keys are built: level dane, use_dane, dnssec validate", "[conf][
     CHECK(errors_of(kBase + "dns: {dnssec: validate}\n").empty());
     auto cfg = load_ok(kBase);
     CHECK(cfg->tls.outbound.use_dane);  // the contract default, no longer forced off
+}
+
+TEST_CASE("inbound require_tls and dry_run are built (issue 5)", "[conf][features]") {
+    const auto cfg = load_ok(kBaseNoTls +
+                             "tls:\n"
+                             "  inbound: {profile: modern, min_version: TLSv1.3, require_tls: [bank.example, 192.0.2.0/24],\n"
+                             "            dry_run: strict}\n");
+    CHECK(cfg->tls.inbound.profile.min_version == std::optional<std::string>("TLSv1.3"));
+    CHECK(cfg->tls.inbound.require_tls_domains == std::vector<std::string>{"bank.example"});
+    REQUIRE(cfg->tls.inbound.require_tls_networks.size() == 1);
+    CHECK(cfg->tls.inbound.require_tls_networks[0].text == "192.0.2.0/24");
+    REQUIRE(cfg->tls.inbound.dry_run);
+    CHECK(cfg->tls.inbound.dry_run->name == TlsProfileName::strict);
+    const auto map_form = load_ok(kBaseNoTls + "tls: {inbound: {dry_run: {profile: modern, ciphersuites: TLS_AES_256_GCM_SHA384}}}\n");
+    REQUIRE(map_form->tls.inbound.dry_run);
+    CHECK(map_form->tls.inbound.dry_run->ciphersuites == std::optional<std::string>("TLS_AES_256_GCM_SHA384"));
 }

@@ -1,0 +1,90 @@
+// `mxgate report downgrades|tls|auth [--since T] [--json] [-c FILE]` (SPEC
+// §2, §7): summaries of the event journal the daemon keeps in
+// <spool>/state/events.jsonl. Works whether or not the daemon runs; the
+// aggregation lives in relay/report (docs/reports.md).
+#include <chrono>
+#include <iostream>
+
+#include "relay/cli/commands.hpp"
+#include "relay/core/event_journal.hpp"
+#include "relay/report/report.hpp"
+
+namespace mxgate::cli {
+
+namespace {
+
+constexpr const char* kReportUsage =
+    "usage: mxgate report downgrades|tls|auth [--since T] [--json] [-c FILE]\n"
+    "  downgrades  per sending host: inbound TLS failures, plaintext retries,\n"
+    "              suspect plaintext from MTA-STS/DANE domains, dry-run refusals,\n"
+    "              last seen, senders affected\n"
+    "  tls         inbound and outbound TLS: versions, ciphers, failures, fallbacks\n"
+    "  auth        logins per user and network, lockouts, cleartext exposures\n"
+    "  --since T   only events at or after T: RFC 3339 (2026-11-22T10:00:00Z)\n"
+    "              or a duration back from now (30m, 24h, 7d, 2w)\n"
+    "  --json      machine-readable output\n";
+
+}  // namespace
+
+int cmd_report(const std::vector<std::string>& args) {
+    auto o = parse_common(args);
+    if (!o) return 2;
+    if (o->help) {
+        std::cout << kReportUsage;
+        return 0;
+    }
+    std::string kind, since;
+    bool json = false;
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    for (size_t i = 0; i < o->rest.size(); ++i) {
+        const std::string& a = o->rest[i];
+        std::string value;
+        if (a == "--json") {
+            json = true;
+            continue;
+        }
+        if (a == "--since") {
+            if (i + 1 >= o->rest.size()) {
+                std::cerr << "mxgate report: --since needs a time (RFC 3339) or a duration (24h, 7d)\n";
+                return 2;
+            }
+            value = o->rest[++i];
+        } else if (a.rfind("--since=", 0) == 0) {
+            value = a.substr(8);
+        } else if (kind.empty() && (a == "downgrades" || a == "tls" || a == "auth")) {
+            kind = a;
+            continue;
+        } else {
+            std::cerr << "mxgate report: unexpected argument '" << report::printable(a) << "'\n" << kReportUsage;
+            return 2;
+        }
+        std::string error;
+        const auto s = report::parse_since(value, now, error);
+        if (!s) {
+            std::cerr << "mxgate report: " << error << "\n";
+            return 2;
+        }
+        since = *s;
+    }
+    if (kind.empty()) {
+        std::cerr << kReportUsage;
+        return 2;
+    }
+    auto cfg = load_or_report(config_path(*o));
+    if (!cfg) return 2;
+    const std::vector<core::JournalRecord> events = core::read_journal(cfg->spool, since);
+    if (kind == "downgrades") {
+        const auto hosts = report::downgrades(events);
+        std::cout << (json ? report::downgrades_json(hosts) : report::downgrades_text(hosts));
+    } else if (kind == "tls") {
+        const auto s = report::tls_summary(events);
+        std::cout << (json ? report::tls_json(s) : report::tls_text(s));
+    } else {
+        const auto s = report::auth_summary(events);
+        std::cout << (json ? report::auth_json(s) : report::auth_text(s));
+    }
+    return 0;
+}
+
+}  // namespace mxgate::cli

@@ -1,0 +1,161 @@
+// tlspolicy/inbound.hpp — inbound TLS observability (SPEC §7, issue 5):
+// what a client offered in its ClientHello, the dry run of a stricter
+// profile, require_tls matching, the downgrade tracker (failed handshakes
+// remembered per client, matched against later plaintext deliveries) and
+// the sending domain's published TLS posture (MTA-STS / DANE).
+//
+// Interface:
+//   capture_client_hello(ctx)   installed on every server context; afterwards
+//                               offered_hello(ssl) tells what the peer offered,
+//                               also after a failed handshake
+//   DryRun                      a stricter profile compiled once per config;
+//                               would_refuse(version, cipher) -> reason or ""
+//   require_tls_match()         "" or why plaintext MAIL must get 530 5.7.0
+//   same_client()               SPEC §7's "same client" rule (pure)
+//   DowngradeTracker            failures by client, persisted in a StateStore
+//   SenderPosture               cached light DNS check of a sender domain
+//
+// SECURITY: everything here is peer-controlled (ClientHello bytes, HELO
+// names, sender domains, DNS answers). ClientHello lists are bounded, the
+// tracker is bounded in size and time, and DNS answers only ever make
+// mxgate *more* suspicious, never less strict.
+// RFCs: 8446 §4.1.2 and §4.2.1 (ClientHello, supported_versions), 8461
+// (MTA-STS TXT record), 7672 (DANE for SMTP), 3207.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "conf/config.hpp"
+#include "relay/core/resolver.hpp"
+#include "relay/core/state_store.hpp"
+
+namespace mxgate::tlspolicy {
+
+// ---- client_hello.cpp
+
+struct OfferedHello {
+    bool seen = false;                  // a ClientHello arrived at all
+    std::vector<std::string> versions;  // "TLSv1.3", "TLSv1.2"; "<=TLSv1.1" without supported_versions
+    std::vector<std::string> ciphers;   // OpenSSL names, or "0xC0FF" when unknown (at most 64)
+    std::string server_name;            // SNI, if any
+};
+// Installs the ClientHello callback on a server context (make_server_context
+// does this for every inbound context). It only records; it never refuses.
+void capture_client_hello(SSL_CTX* ctx);
+OfferedHello offered_hello(SSL* ssl);  // empty (seen=false) when nothing was recorded
+// "TLSv1.2,TLSv1.3" style text for events ("" when empty).
+std::string join_list(const std::vector<std::string>& items, char sep = ',');
+
+// ---- dry_run.cpp
+
+// A stricter profile evaluated alongside the real one (tls.inbound.dry_run).
+class DryRun {
+public:
+    // nullptr + error when the profile does not resolve.
+    static std::shared_ptr<const DryRun> make(const conf::TlsProfile& profile, std::string& error);
+    // Why the dry-run profile would have refused a handshake that negotiated
+    // `version` ("TLSv1.2") and `cipher` (OpenSSL name); "" when it would not.
+    std::string would_refuse(const std::string& version, const std::string& cipher) const;
+    const std::string& name() const { return name_; }
+
+private:
+    std::string name_;
+    int min_version = 0;
+    int max_version = 0;
+    std::set<std::string> ciphers12_;  // TLS <= 1.2 cipher names the profile allows
+    std::set<std::string> suites13_;   // TLS 1.3 suites it allows
+};
+
+// ---- require_tls.cpp
+
+// Why plaintext MAIL from `client_ip` with envelope sender `sender` must be
+// refused with 530 5.7.0 ("" = allowed): the sender's domain (or a parent
+// domain) is in require_tls, or the client is inside a listed network.
+std::string require_tls_match(const conf::InboundTls& in, const std::string& client_ip, const std::string& sender);
+// Lower-cased domain of an address ("" for the null sender or no '@').
+std::string sender_domain(const std::string& address);
+
+// ---- downgrade_tracker.cpp
+
+// The client's network for SPEC §7: its /24 (IPv4) or /64 (IPv6) in CIDR
+// text ("192.0.2.0/24"); "" when `ip` is not an address. An IPv4-mapped
+// IPv6 address counts as IPv4.
+std::string client_network(const std::string& ip);
+// SPEC §7 "same client": the same IP address, or the same HELO name (ASCII
+// case-insensitive, non-empty) from the same /24 or /64.
+bool same_client(const std::string& ip_a, const std::string& helo_a, const std::string& ip_b,
+                 const std::string& helo_b);
+
+struct HandshakeFailure {
+    int64_t at = 0;  // unix seconds
+    std::string client, helo, error, listener;
+    std::string offered_versions, offered_ciphers;
+};
+
+// Failed inbound handshakes of the last `window` (24 h), by client and HELO.
+// One mutex; the in-memory index answers lookups, the StateStore (namespace
+// "tls_failures", one record per client+HELO) makes it survive restarts.
+class DowngradeTracker {
+public:
+    // store may be null (tests): memory only.
+    explicit DowngradeTracker(std::shared_ptr<core::StateStore> store,
+                              std::chrono::seconds window = std::chrono::hours(24), size_t max_entries = 20000);
+    // Reads the store, dropping records older than the window. Returns how many were kept.
+    size_t load(int64_t now);
+    void record(const HandshakeFailure& f);
+    // The most recent failure of the same client within the window before `now`.
+    std::optional<HandshakeFailure> match(const std::string& ip, const std::string& helo, int64_t now) const;
+    size_t size() const;
+
+    static std::string encode(const HandshakeFailure& f);
+    static std::optional<HandshakeFailure> decode(const std::string& text);
+
+private:
+    void prune_locked(int64_t now);
+    mutable std::mutex mu_;
+    std::shared_ptr<core::StateStore> store_;
+    std::chrono::seconds window_;
+    size_t max_entries_;
+    std::map<std::string, HandshakeFailure> by_key_;  // "ip|helo"
+};
+
+// ---- sender_posture.cpp
+
+// What a sending domain publishes about its own TLS: mail from it in
+// plaintext is suspect. A light check: the _mta-sts TXT record (v=STSv1 with
+// an id), and DNSSEC-authenticated TLSA records for its first MX hosts.
+struct Posture {
+    bool mta_sts = false;
+    std::string sts_id;
+    bool dane = false;
+    std::string dane_mx;  // the MX host with TLSA records
+};
+// Parses an _mta-sts TXT record (RFC 8461 §3.1); the id or nullopt.
+std::optional<std::string> mta_sts_record_id(const std::string& txt);
+
+class SenderPosture {
+public:
+    explicit SenderPosture(std::chrono::seconds ttl = std::chrono::hours(1)) : ttl_(ttl) {}
+    // Cached result for `domain` when fresh.
+    std::optional<Posture> cached(const std::string& domain, int64_t now) const;
+    // Looks up and caches (a temporary DNS failure is cached briefly as "nothing").
+    boost::asio::awaitable<Posture> check(core::Resolver& r, std::string domain);
+
+private:
+    mutable std::mutex mu_;
+    std::chrono::seconds ttl_;
+    std::map<std::string, std::pair<int64_t, Posture>> cache_;
+};
+
+}  // namespace mxgate::tlspolicy
