@@ -39,6 +39,7 @@
 #include "conf/config.hpp"
 #include "relay/core/resolver.hpp"
 #include "relay/core/state_store.hpp"
+#include "tlspolicy/mta_sts_record.hpp"
 
 namespace mxgate::tlspolicy {
 
@@ -141,8 +142,7 @@ struct Posture {
     bool dane = false;
     std::string dane_mx;  // the MX host with TLSA records
 };
-// Parses an _mta-sts TXT record (RFC 8461 §3.1); the id or nullopt.
-std::optional<std::string> mta_sts_record_id(const std::string& txt);
+// mta_sts_record_id(): tlspolicy/mta_sts_record.hpp.
 
 class SenderPosture {
 public:

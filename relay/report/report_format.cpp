@@ -11,6 +11,8 @@ namespace mxgate::report {
 namespace {
 
 std::string journal_ts(int64_t t) {
+    // Before 1970 means "everything"; after 9999 cannot be written in the form.
+    t = std::clamp<int64_t>(t, 0, 253402300799);
     const std::time_t tt = static_cast<std::time_t>(t);
     std::tm tm{};
     gmtime_r(&tt, &tm);

@@ -287,10 +287,13 @@ def main():
                 t.true("%s: TLS 1.2 %s" % (name, want12), f.get("TLS1_2", (None, ""))[1].startswith(want12),
                        f.get("TLS1_2"))
                 for cat in ("cipherlist_NULL", "cipherlist_aNULL", "cipherlist_EXPORT", "cipherlist_LOW",
-                            "cipherlist_3DES_IDEA", "cipherlist_OBSOLETED"):
+                            "cipherlist_3DES_IDEA", "cipherlist_AVERAGE"):
                     sev, finding = f.get(cat, (None, "missing"))
                     t.true("%s: %s not offered" % (name, cat), finding.startswith("not offered"),
                            "%s %s" % (sev, finding))
+                # testssl.sh 3.0 calls obsoleted CBC ciphers "AVERAGE"; only STRONG may be offered.
+                t.true("%s: strong ciphers offered" % name,
+                       f.get("cipherlist_STRONG", (None, ""))[1].startswith("offered"), f.get("cipherlist_STRONG"))
                 weak = [k for k, (sev, _) in f.items()
                         if sev in ("LOW", "MEDIUM", "HIGH", "CRITICAL") and
                         (k.startswith("cipherlist_") or k in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"))]

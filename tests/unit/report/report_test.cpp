@@ -25,16 +25,16 @@ std::vector<JournalRecord> journal(std::initializer_list<const char*> lines) {
 
 TEST_CASE("--since: RFC 3339 and relative durations", "[report]") {
     std::string err;
-    const int64_t now = 1'795'000'000;  // 2026-11-18T09:46:40Z
+    const int64_t now = 1'795'000'000;  // 2026-11-18T11:06:40Z
     CHECK(parse_since("2026-11-22T10:00:00Z", now, err) == std::optional<std::string>("2026-11-22T10:00:00.000Z"));
     CHECK(parse_since("2026-11-22T12:00:00.5+02:00", now, err) ==
           std::optional<std::string>("2026-11-22T10:00:00.000Z"));
     CHECK(parse_since("2026-11-22T08:30:00-01:30", now, err) ==
           std::optional<std::string>("2026-11-22T10:00:00.000Z"));
-    CHECK(parse_since("24h", now, err) == std::optional<std::string>("2026-11-17T09:46:40.000Z"));
-    CHECK(parse_since("7d", now, err) == std::optional<std::string>("2026-11-11T09:46:40.000Z"));
-    CHECK(parse_since("30m", now, err) == std::optional<std::string>("2026-11-18T09:16:40.000Z"));
-    CHECK(parse_since("2w", now, err) == std::optional<std::string>("2026-11-04T09:46:40.000Z"));
+    CHECK(parse_since("24h", now, err) == std::optional<std::string>("2026-11-17T11:06:40.000Z"));
+    CHECK(parse_since("7d", now, err) == std::optional<std::string>("2026-11-11T11:06:40.000Z"));
+    CHECK(parse_since("30m", now, err) == std::optional<std::string>("2026-11-18T10:36:40.000Z"));
+    CHECK(parse_since("2w", now, err) == std::optional<std::string>("2026-11-04T11:06:40.000Z"));
     for (const char* bad : {"", "h", "24x", "yesterday", "2026-11-22", "2026-11-22T10:00:00", "2026-13-01T00:00:00Z",
                             "2026-11-22T10:00:00Zjunk", "-5h"}) {
         INFO(bad);
@@ -79,7 +79,8 @@ TEST_CASE("downgrades: per sending host", "[report]") {
 
     const std::string text = downgrades_text(hosts);
     CHECK(text.find("HOST") == 0);
-    CHECK(text.find("192.0.2.1      mx.a.example") != std::string::npos);
+    // Columns are padded to the widest cell (HOST: "198.51.100.9", 12) plus two spaces.
+    CHECK(text.find("\n192.0.2.1     mx.a.example  1             2 ") != std::string::npos);
     CHECK(text.find("bob@a.example,carol@a.example") != std::string::npos);
     CHECK(text.find("lab observations:\n  203.0.113.5: 1 event(s): plaintext after strip") != std::string::npos);
     const std::string json = downgrades_json(hosts);
