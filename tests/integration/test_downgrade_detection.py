@@ -20,6 +20,7 @@
 Addresses: 127.0.12.x.
 """
 
+import base64
 import json
 import os
 import smtplib
@@ -32,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from lib.dnsserver import DnsServer, DnsServerUnavailable  # noqa: E402
-from lib.harness import CaptureSink, Check, Mxgate, require, skip  # noqa: E402
+from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, require, skip  # noqa: E402
 
 MODERN = ("127.0.12.1", 2525)
 STRICT = ("127.0.12.2", 2525)
@@ -51,6 +52,7 @@ log: { format: json, file: {log} }
 listeners:
   - { name: mx, role: mx, address: "%s:%d", tls: starttls }
   - { name: strict, role: mx, address: "127.0.12.2:2525", tls: starttls, tls_profile: strict }
+  - { name: submission, role: submission, address: "127.0.12.1:2587", tls: starttls }
 tls:
   self_signed: true
   certificate: {dir}/cert.pem
@@ -64,8 +66,14 @@ domains:
   - name: example.test
     recipients: ["@example.test"]
     downstream: { address: "%s:%d", tls: none }
+auth:
+  sasl: { service: smtp, mechanisms: [PLAIN, LOGIN], sasldb: {dir}/sasldb2 }
+  senders: { alice: ["alice@example.test"] }
+  on_cleartext_credentials: log
 queue: { retry: [1s], max_lifetime: 1h, delay_warning: 1h }
 """
+SUBMISSION = ("127.0.12.1", 2587)
+ALICE_PW = "Alice-pw-1212"
 
 
 def config(profile, dry_run=""):
@@ -121,7 +129,9 @@ def main():
     home = CaptureSink(*HOME).start()
     try:
         with Mxgate(config("modern", "dry_run: strict"), name="downgrade") as mx:
-            mx.start(wait_for=[MODERN, STRICT])
+            r = mx.run("user", "add", "alice", "--stdin", input=ALICE_PW + "\n")
+            t.eq("mxgate user add alice", r.returncode, 0)
+            mx.start(wait_for=[MODERN, STRICT, SUBMISSION])
 
             # 1. TLS 1.1 against modern fails; what the client offered is logged.
             r = s_client(["-tls1_1"], SUSPECT)
@@ -262,13 +272,43 @@ def main():
             r = mx.run("report", "tls")
             t.true("report tls text", r.stdout.startswith("inbound: %d handshakes" % len(inbound_ok)), r.stdout[:300])
 
-            r = mx.run("report", "auth", "--json")
+            # Real auth events from the submission listener: a login, a wrong
+            # password, and a password sent in cleartext.
+            auth = ["--server", "%s:%d" % SUBMISSION, "--local-interface", "127.0.12.30", "--tls", "--auth", "PLAIN",
+                    "--auth-user", "alice", "--from", "alice@example.test", "--to", "alice@example.test",
+                    "--timeout", "20"]
+            r = subprocess.run(["swaks"] + auth + ["--auth-password", ALICE_PW], capture_output=True, text=True,
+                               timeout=60)
+            t.eq("swaks AUTH PLAIN alice", r.returncode, 0)
+            r = subprocess.run(["swaks"] + auth + ["--auth-password", "wrong-pw"], capture_output=True, text=True,
+                               timeout=60)
+            t.true("swaks AUTH with a wrong password fails", r.returncode != 0)
+            raw = RawSmtp(*SUBMISSION, source="127.0.12.31")
+            raw.reply()
+            raw.cmd("EHLO cleartext.test")
+            cred = base64.b64encode(b"\0alice\0" + ALICE_PW.encode()).decode()
+            code, _ = raw.cmd("AUTH PLAIN " + cred)
+            t.eq("cleartext AUTH PLAIN: 538", code, 538)
+            raw.close()
+            mx.wait_event("auth.cleartext_exposure")
+            mx.wait_event("auth.failure")
             auth_events = [e for e in mx.events() if e.get("event", "").startswith("auth.")]
+            r = mx.run("report", "auth", "--json")
             rep = json.loads(r.stdout)
-            t.eq("report auth: logins match auth events", sum(l["successes"] for l in rep["logins"]),
-                 len([e for e in auth_events if e["event"] == "auth.success"]))
+            alice = [l for l in rep["logins"] if l["user"] == "alice" and l["network"] == "127.0.12.0/24"]
+            t.eq("report auth: alice's logins", alice[0]["successes"] if alice else None,
+                 len([e for e in auth_events if e["event"] == "auth.success" and e.get("user") == "alice"]))
+            t.eq("report auth: alice's failures", alice[0]["failures"] if alice else None,
+                 len([e for e in auth_events if e["event"] == "auth.failure" and e.get("user") == "alice"]))
+            t.true("report auth: one login and one failure seen", alice and alice[0]["successes"] == 1 and
+                   alice[0]["failures"] == 1, alice)
+            ct = [c for c in rep["cleartext_exposures"] if c["client"] == "127.0.12.31"]
+            t.eq("report auth: cleartext exposure", [(c["user"], c["valid"]) for c in ct], [("alice", True)])
             r = mx.run("report", "auth")
             t.eq("report auth text exit", r.returncode, 0)
+            t.true("report auth text: alice row", any(l.startswith("alice ") and "127.0.12.0/24" in l
+                                                      for l in r.stdout.splitlines()), r.stdout)
+            t.true("report auth text: exposure", "cleartext exposures: 1" in r.stdout, r.stdout)
             r = mx.run("report", "nonsense")
             t.eq("report with an unknown kind: usage error", r.returncode, 2)
 
