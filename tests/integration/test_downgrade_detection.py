@@ -70,6 +70,7 @@ auth:
   sasl: { service: smtp, mechanisms: [PLAIN, LOGIN], sasldb: {dir}/sasldb2 }
   senders: { alice: ["alice@example.test"] }
   on_cleartext_credentials: log
+policy: { spf: { enabled: false }, dkim: { verify: false }, dmarc: { enforce: false } }
 queue: { retry: [1s], max_lifetime: 1h, delay_warning: 1h }
 """
 SUBMISSION = ("127.0.12.1", 2587)
@@ -204,7 +205,7 @@ def main():
             with smtplib.SMTP(*MODERN, source_address=(OTHER, 0), timeout=20) as s:
                 s.starttls(context=ctx)
                 s.ehlo("dryrun.test")
-                refused = s.sendmail("frank@sender.test", ["alice@example.test"], b"Subject: dry\r\n\r\nbody\r\n")
+                refused = s.sendmail("frank@sender.test", ["alice@example.test"], b"From: frank@sender.test\r\nSubject: dry\r\n\r\nbody\r\n")
             t.eq("dry run refuses nothing", refused, {})
             wr = mx.wait_event("tls.would_refuse", lambda e: e.get("tls_version") == "TLSv1.2")[0]
             t.eq("dry run policy", wr.get("policy"), "strict")
