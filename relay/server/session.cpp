@@ -9,6 +9,7 @@
 #include "relay/server/session.hpp"
 #include "relay/server/session_impl.hpp"
 #include "relay/smtp/address_class.hpp"
+#include "relay/smtp/ascii.hpp"
 #include "relay/smtp/recipient_policy.hpp"
 #include "relay/smtp/replies.hpp"
 
@@ -145,6 +146,10 @@ asio::awaitable<void> Session::command_loop() {
         stream_.consume(f.consumed);
         if (f.is_error()) {
             reply(replies::frame_error(f.status));
+            ++errors_;
+        } else if (line.size() + 2 > smtp::kMaxCommandLine && !smtp::ascii::istarts_with(line, "AUTH ")) {
+            // Framed at the AUTH size (RFC 4954 §4); every other command keeps RFC 5321's 512.
+            reply(replies::frame_error(smtp::FrameStatus::too_long));
             ++errors_;
         } else {
             const auto parsed = smtp::parse_command(line);

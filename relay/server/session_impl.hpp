@@ -163,7 +163,7 @@ private:
     const conf::Config& cfg_;
     const conf::Listener& listener_;
     net::SmtpStream stream_;
-    smtp::LineFramer framer_;
+    smtp::LineFramer framer_{smtp::kMaxAuthLine};
     std::string id_;
     std::string out_;
     std::string helo_;

@@ -33,6 +33,10 @@
 namespace mxgate::smtp {
 
 inline constexpr size_t kMaxCommandLine = 512;  // RFC 5321 §4.5.3.1.4, incl. CRLF
+// RFC 4954 §4: an AUTH command with its initial response, and each SASL
+// response line, may be up to 12288 octets; the session frames at this size
+// and holds every other command to kMaxCommandLine itself.
+inline constexpr size_t kMaxAuthLine = 12288;
 
 enum class FrameStatus { need_more, line, too_long, bare_lf, bare_cr, nul };
 

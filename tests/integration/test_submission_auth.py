@@ -84,6 +84,8 @@ PASSWORDS = {
     "dave": "Dave-pw-7e02",
     "erin": "Erin-pw-c4c4",
     "frank": "Frank-pw-0a17",
+    # RFC 4954 §4: AUTH lines may be 12288 octets; this one's PLAIN line is ~830
+    "lena": "Lena-long-" + "x7Q" * 200,
 }
 NEW_PASSWORDS = {"erin": "Erin-new-9d3f"}
 WRONG = "Wrong-pw-3f3f"
@@ -376,6 +378,12 @@ def run(t, mx, home, db):
     t.eq("AUTH twice", c.cmd("AUTH PLAIN " + plain_ir("alice", PASSWORDS["alice"]))[0], 503)
     c.close()
     t.true("no failures counted for aborts", not any(e.get("client") == "127.0.6.15" for e in mx.events("auth.failure")))
+
+    # --- long AUTH lines (RFC 4954 §4: up to 12288 octets) ----------------
+    c, code, _ = login_plain(SUB, "lena", PASSWORDS["lena"], "127.0.6.16")
+    t.eq("AUTH PLAIN line over 512 octets accepted", code, 235)
+    t.eq("other commands keep the 512-octet limit", c.cmd("NOOP " + "n" * 600)[:1], (500,))
+    c.close()
 
     # --- cleartext credentials (SPEC §5 third bullet) --------------------
     c = Client(SUB, "127.0.6.20")
