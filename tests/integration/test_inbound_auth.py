@@ -12,11 +12,9 @@ Addresses: 127.0.7.x (mx 127.0.7.1:2525, home box 127.0.7.2:2526, DNS
 127.0.7.53:5353).
 """
 
-import base64
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,16 +22,10 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from lib.dnsserver import DnsServer, DnsServerUnavailable  # noqa: E402
 from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, skip  # noqa: E402
+from lib import dkimkeys  # noqa: E402
+from lib.dkimkeys import import_dkim  # noqa: E402
 
-try:
-    import dkim  # python3-dkim
-except ImportError:
-    # ctest may run a python3 other than Debian's: python3-dkim lives in
-    # /usr/lib/python3/dist-packages.
-    if os.path.exists("/usr/bin/python3") and not os.environ.get("MXGATE_REEXEC"):
-        os.environ["MXGATE_REEXEC"] = "1"
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    skip("python3-dkim is not installed (contrib/install-deps.sh installs it)")
+dkim = import_dkim()
 
 MX = ("127.0.7.1", 2525)
 CLIENT = "127.0.7.11"  # the address the test's SPF records authorise
@@ -89,12 +81,8 @@ KEY = {}
 
 
 def make_key(workdir):
-    key = os.path.join(workdir, "dkim.key")
-    subprocess.run(["openssl", "genrsa", "-out", key, "2048"], check=True, capture_output=True)
-    der = subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-outform", "DER"],
-                         check=True, capture_output=True).stdout
-    KEY["private"] = open(key, "rb").read()
-    return base64.b64encode(der).decode()
+    KEY["private"], public = dkimkeys.make_key(workdir)
+    return public
 
 
 def signed(headers, domain, body="body\r\n", tamper=False):

@@ -19,9 +19,7 @@ their own loopback source addresses (127.0.8.x).
 
 Exit 0 pass, 77 skip (a peer is missing), else fail.
 """
-import base64
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,16 +27,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, skip  # noqa: E402
 from lib.dnsserver import DnsServer, DnsServerUnavailable, free_port  # noqa: E402
+from lib.dkimkeys import import_dkim, make_key, txt  # noqa: E402
 
-try:
-    import dkim  # python3-dkim
-except ImportError:
-    # ctest may run a python3 other than Debian's (pyenv): Debian's
-    # python3-dkim lives in /usr/lib/python3/dist-packages.
-    if os.path.exists("/usr/bin/python3") and not os.environ.get("MXGATE_REEXEC"):
-        os.environ["MXGATE_REEXEC"] = "1"
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    skip("python3-dkim is not installed (contrib/install-deps.sh installs it)")
+dkim = import_dkim()
 
 MX = ("127.0.8.1", 2525)
 GREY = ("127.0.8.2", 2525)
@@ -50,20 +41,6 @@ OTHER_CLIENT = "127.0.8.12"  # authorised by nobody
 GREY_CLIENT = "127.0.8.30"
 
 CVE_RECORD = "v=spf1 exists:" + "a%{l}" * 60 + ".example.org -all"
-
-
-def txt(name, text):
-    """A TXT record line for dnsserver.py, split into 255-octet strings."""
-    parts = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
-    return "%s. TXT %s" % (name, " ".join('"%s"' % p for p in parts))
-
-
-def make_key(workdir):
-    key = os.path.join(workdir, "dkim.key")
-    subprocess.run(["openssl", "genrsa", "-out", key, "2048"], check=True, capture_output=True)
-    der = subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-outform", "DER"],
-                         check=True, capture_output=True).stdout
-    return open(key, "rb").read(), base64.b64encode(der).decode()
 
 
 def message(sender, subject, body="Hello,\r\nthis is a test.\r\n"):
