@@ -97,9 +97,12 @@ void load_document(Ctx& c, const YAML::Node& doc) {
     if (const Entry* e = s.find("metrics")) load_metrics(c, *e);
 
     // ---- checks across sections ----
-    if (cfg.domains.empty()) {
+    const bool has_mx = std::any_of(cfg.listeners.begin(), cfg.listeners.end(),
+                                    [](const Listener& l) { return l.role == ListenerRole::mx; });
+    if (cfg.domains.empty() && has_mx) {
         const Entry* e = s.find("domains");
-        // An mx listener exists only to accept mail for the owner's domains.
+        // An mx listener exists only to accept mail for the owner's domains;
+        // a lab-only (or submission-only) configuration needs none.
         if (e == nullptr || (e->value.IsSequence() && e->value.size() == 0))
             c.err.at(e != nullptr ? c.err.mark(*e) : doc_mark,
                      "domains: at least one domain is required (the domains the mx listener accepts mail for)");

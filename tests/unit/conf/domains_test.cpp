@@ -36,6 +36,14 @@ TEST_CASE("domain names are checked, lower-cased and unique", "[conf][domains]")
                                    "listener accepts mail for)"});
 }
 
+TEST_CASE("domains are optional without an mx listener (a lab-only configuration)", "[conf][domains]") {
+    const auto cfg = load_ok("hostname: mx.example.org\ntls: {self_signed: true}\n"
+                             "listeners: [{name: lab, role: lab, address: '127.0.0.1:2526', lab: {starttls: strip}}]\n");
+    CHECK(cfg->domains.empty());
+    // Listeners absent: the default mx listener needs domains.
+    CHECK(errors_of("hostname: mx.example.org\ntls: {self_signed: true}\n").size() == 1);
+}
+
 TEST_CASE("recipients as a list", "[conf][domains]") {
     CHECK(errors_of(kHead +
                     "  - name: example.org\n"
