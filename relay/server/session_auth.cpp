@@ -241,14 +241,7 @@ asio::awaitable<void> Session::on_auth(const smtp::Command& c) {
                                  .set(Field::network, network)
                                  .set(Field::mechanism, a.mechanism)
                                  .set(Field::reason, "invalid credentials"));
-            const auto scope = svc.lockout().record_failure(user, client, now, auth::Lockout::Policy::from(cfg_.auth));
-            if (scope != auth::Lockout::Scope::none)
-                rt_.events->emit(event("auth.locked")
-                                     .set(Field::user, user)
-                                     .set(Field::network, network)
-                                     .set(Field::reason, scope == auth::Lockout::Scope::user
-                                                             ? "user locked after failed authentications"
-                                                             : "client address locked after failed authentications"));
+            count_auth_failure(user, client, network, now);
             reply(replies::auth_invalid());
             ++errors_;
             break;
@@ -267,6 +260,20 @@ asio::awaitable<void> Session::on_auth(const smtp::Command& c) {
 }
 
 // Credentials on a plaintext connection: 538, judged only to report them.
+// One failed authentication toward auth.lockout; emits auth.locked when it
+// locks the user or the client address.
+void Session::count_auth_failure(const std::string& user, const std::string& client, const std::string& network,
+                                 auth::Lockout::Clock::time_point now) {
+    const auto scope = rt_.auth->lockout().record_failure(user, client, now, auth::Lockout::Policy::from(cfg_.auth));
+    if (scope == auth::Lockout::Scope::none) return;
+    rt_.events->emit(event("auth.locked")
+                         .set(Field::user, user)
+                         .set(Field::network, network)
+                         .set(Field::reason, scope == auth::Lockout::Scope::user
+                                                 ? "user locked after failed authentications"
+                                                 : "client address locked after failed authentications"));
+}
+
 asio::awaitable<void> Session::auth_before_tls(const smtp::AuthArgs& a) {
     const std::string client = stream_.remote_ip();
     const std::string network = network_of_client(client);
@@ -333,15 +340,7 @@ asio::awaitable<void> Session::auth_before_tls(const smtp::AuthArgs& a) {
                                                      "set a new one with mxgate user passwd"));
         if (j.check == auth::SaslConn::Check::invalid) {
             // A wrong password counts toward the lockout (it is still a guess).
-            const auto scope = svc.lockout().record_failure(user, client, auth::Lockout::Clock::now(),
-                                                            auth::Lockout::Policy::from(cfg_.auth));
-            if (scope != auth::Lockout::Scope::none)
-                rt_.events->emit(event("auth.locked")
-                                     .set(Field::user, user)
-                                     .set(Field::network, network)
-                                     .set(Field::reason, scope == auth::Lockout::Scope::user
-                                                             ? "user locked after failed authentications"
-                                                             : "client address locked after failed authentications"));
+            count_auth_failure(user, client, network, auth::Lockout::Clock::now());
         }
     }
     boost::system::error_code ec;

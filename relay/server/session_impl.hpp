@@ -81,6 +81,8 @@ private:
     std::vector<std::string> auth_offered() const;  // EHLO's AUTH line; empty = none
     boost::asio::awaitable<void> on_auth(const smtp::Command& c);
     boost::asio::awaitable<void> auth_before_tls(const smtp::AuthArgs& a);
+    void count_auth_failure(const std::string& user, const std::string& client, const std::string& network,
+                            auth::Lockout::Clock::time_point now);
     // Submission rules for MAIL (TLS, authentication, sender binding);
     // replies and returns false when the command is refused.
     bool submission_may_mail(const smtp::PathArgs& a);
