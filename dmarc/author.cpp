@@ -1,30 +1,15 @@
 // dmarc/author.cpp — SPEC §6 From: rules.
 #include "dmarc/author.hpp"
+#include "relay/core/ascii.hpp"
 
 #include <algorithm>
 
 namespace mxgate::dmarc {
 
 bool is_dns_domain(std::string_view d) {
-    if (d.empty() || d.size() > 253) return false;
-    size_t labels = 0;
-    size_t start = 0;
-    while (start <= d.size()) {
-        size_t end = d.find('.', start);
-        if (end == std::string_view::npos) end = d.size();
-        const std::string_view label = d.substr(start, end - start);
-        if (label.empty() || label.size() > 63) return false;
-        if (label.front() == '-' || label.back() == '-') return false;
-        for (const char ch : label) {
-            const auto c = static_cast<unsigned char>(ch);
-            const bool ok = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '_';
-            if (!ok) return false;
-        }
-        ++labels;
-        start = end + 1;
-    }
-    return labels >= 2;
+    // Letters, digits, '-', '_' (seen in real From: domains) and 8-bit octets.
+    auto label_char = [](unsigned char c) { return c >= 0x80 || core::ascii::is_alnum(c) || c == '-' || c == '_'; };
+    return core::ascii::dns_name_ok(d, label_char, 2);
 }
 
 Author find_author(const HeaderBlock& headers) {

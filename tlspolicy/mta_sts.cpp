@@ -43,22 +43,8 @@ bool valid_ext_value(std::string_view v) {
 // A host name as RFC 8461's "Domain" (RFC 5321): LDH labels of 1..63, at
 // least two labels, total <= 253. Lower-case input.
 bool valid_domain(std::string_view d) {
-    if (d.empty() || d.size() > 253) return false;
-    size_t labels = 0;
-    size_t start = 0;
-    while (start <= d.size()) {
-        size_t end = d.find('.', start);
-        if (end == std::string_view::npos) end = d.size();
-        const std::string_view label = d.substr(start, end - start);
-        if (label.empty() || label.size() > 63) return false;
-        if (label.front() == '-' || label.back() == '-') return false;
-        for (char c : label)
-            if (!is_alnum(c) && c != '-') return false;
-        ++labels;
-        start = end + 1;
-        if (end == d.size()) break;
-    }
-    return labels >= 2;
+    auto ldh = [](unsigned char c) { return core::ascii::is_alnum(c) || c == '-'; };
+    return core::ascii::dns_name_ok(d, ldh, 2);
 }
 
 }  // namespace

@@ -39,6 +39,28 @@ inline std::string domain_key(std::string_view s) {
     return to_lower(s);
 }
 
+// A dot-separated DNS name: at most 253 octets, at least `min_labels`
+// labels of 1..63 octets, none starting or ending with '-', every octet
+// accepted by `label_char` (the callers differ: LDH only, or also '_' and
+// 8-bit). No trailing root dot.
+template <class LabelChar>
+bool dns_name_ok(std::string_view d, LabelChar label_char, size_t min_labels) {
+    if (d.empty() || d.size() > 253) return false;
+    size_t labels = 0;
+    for (size_t start = 0; start <= d.size();) {
+        size_t end = d.find('.', start);
+        if (end == std::string_view::npos) end = d.size();
+        const std::string_view label = d.substr(start, end - start);
+        if (label.empty() || label.size() > 63) return false;
+        if (label.front() == '-' || label.back() == '-') return false;
+        for (const char c : label)
+            if (!label_char(static_cast<unsigned char>(c))) return false;
+        ++labels;
+        start = end + 1;
+    }
+    return labels >= min_labels;
+}
+
 inline std::string to_upper(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = upper(c);
