@@ -22,6 +22,7 @@ BUILD_PKGS=(
   libspf2-dev libopendkim-dev libopendmarc-dev
   libunbound-dev libevent-dev
   libyaml-cpp-dev
+  zlib1g-dev
   catch2
   publicsuffix
 )

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "relay/queue/local_message.hpp"
 #include "relay/spool/dsn.hpp"
 
 namespace mxgate::queue {
@@ -42,30 +43,21 @@ std::optional<std::string> queue_bounce(spool::Spool& spool, const conf::Config&
     req.original = original;
     const spool::Dsn dsn = spool::make_dsn(env, req);
 
-    auto w = spool.begin();
-    if (!w || !w->write(dsn.message)) {
-        events.emit(Event("queue.write_failed").set(Field::queue_id, env.id).set(Field::reason, "bounce"));
-        return std::nullopt;
-    }
-    spool::Envelope b;
-    b.id = w->id();
-    b.sender = "";  // RFC 3464 §2: DSNs come from the null reverse-path
-    b.recipients.push_back(spool::Recipient{env.sender, "", spool::RcptState::pending, ""});
-    b.arrival = now;
-    b.helo = cfg.hostname;
-    b.listener = "bounce";
-    b.body_8bit = dsn.body_8bit;
-    b.smtputf8 = dsn.smtputf8;
-    b.size = dsn.message.size();
-    if (!w->commit(b)) {
-        events.emit(Event("queue.write_failed").set(Field::queue_id, env.id).set(Field::reason, "bounce"));
-        return std::nullopt;
-    }
+    GeneratedMessage g;
+    g.sender = "";  // RFC 3464 §2: DSNs come from the null reverse-path
+    g.recipients.push_back(env.sender);
+    g.bytes = dsn.message;
+    g.helo = cfg.hostname;
+    g.listener = "bounce";
+    g.body_8bit = dsn.body_8bit;
+    g.smtputf8 = dsn.smtputf8;
+    const auto id = commit_generated(spool, g, events, "bounce", env.id);
+    if (!id) return std::nullopt;
     events.emit(Event(delay_only ? "queue.delay_notice" : "queue.bounce_queued")
-                    .set(Field::queue_id, b.id)
+                    .set(Field::queue_id, *id)
                     .set(Field::id, env.id)
                     .set(Field::recipients, std::vector<std::string>{env.sender}));
-    return b.id;
+    return id;
 }
 
 }  // namespace mxgate::queue
