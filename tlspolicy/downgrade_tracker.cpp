@@ -7,7 +7,9 @@
 // /24 (IPv4) or /64 (IPv6): senders with several outbound addresses retry
 // from a neighbour. Records live in memory for lookups and in the spool's
 // StateStore ("tls_failures", one small text record per client+HELO) so a
-// restart forgets nothing.
+// restart forgets nothing. record() is memory only; persist() writes the
+// record durably and is run by the session on the blocking pool, before the
+// tls.handshake_failed event is logged (an event means the record is on disk).
 //
 // SECURITY: a hostile client can fail handshakes from many addresses. The
 // index is bounded (max_entries; the oldest go first) and every record
@@ -106,15 +108,18 @@ size_t DowngradeTracker::load(int64_t now) {
         }
         by_key_[record_key(f->client, f->helo)] = *f;
     });
+    // Start-up, before any listener runs: erasing here blocks nobody.
+    std::vector<std::string> erased;
+    prune_locked(now, &erased);
     for (const auto& k : stale) store_->erase(k);
-    prune_locked(now);
+    for (const auto& k : erased) store_->erase(k);
     return by_key_.size();
 }
 
-void DowngradeTracker::prune_locked(int64_t now) {
+void DowngradeTracker::prune_locked(int64_t now, std::vector<std::string>* erased) {
     for (auto it = by_key_.begin(); it != by_key_.end();) {
         if (it->second.at + window_.count() < now) {
-            if (store_) store_->erase(it->first);
+            erased->push_back(it->first);
             it = by_key_.erase(it);
         } else {
             ++it;
@@ -123,20 +128,33 @@ void DowngradeTracker::prune_locked(int64_t now) {
     while (by_key_.size() > max_entries_) {
         auto oldest = std::min_element(by_key_.begin(), by_key_.end(),
                                        [](const auto& a, const auto& b) { return a.second.at < b.second.at; });
-        if (store_) store_->erase(oldest->first);
+        erased->push_back(oldest->first);
         by_key_.erase(oldest);
     }
 }
 
-void DowngradeTracker::record(const HandshakeFailure& f) {
-    if (client_network(f.client).empty()) return;
+TrackerWrites DowngradeTracker::record(const HandshakeFailure& f) {
+    TrackerWrites w;
+    if (client_network(f.client).empty()) return w;
     const std::string key = record_key(f.client, f.helo);
     std::lock_guard lock(mu_);
     by_key_[key] = f;
-    // XXX Written on the caller's thread without fsync: a few hundred bytes,
-    // an observation record (losing the last one in a power cut is harmless).
-    if (store_) store_->put(key, encode(f), /*durable=*/false);
-    if (by_key_.size() > max_entries_) prune_locked(f.at);
+    if (by_key_.size() > max_entries_) prune_locked(f.at, &w.erased);
+    if (by_key_.count(key)) {  // (an already expired failure was pruned at once)
+        w.key = key;
+        w.value = encode(f);
+    }
+    if (!store_) w = TrackerWrites{};
+    return w;
+}
+
+void DowngradeTracker::persist(const TrackerWrites& w) const {
+    if (!store_) return;
+    // A record is evidence an administrator may act on: it must survive a
+    // crash or power cut right after the event that announced it.
+    if (!w.key.empty()) store_->put(w.key, w.value, /*durable=*/true);
+    for (const auto& k : w.erased)
+        if (k != w.key) store_->erase(k);
 }
 
 std::optional<HandshakeFailure> DowngradeTracker::match(const std::string& ip, const std::string& helo,

@@ -104,9 +104,19 @@ struct HandshakeFailure {
     std::string offered_versions, offered_ciphers;
 };
 
+// What record() leaves for the store: one record to write, records to drop.
+struct TrackerWrites {
+    std::string key, value;           // empty key: nothing to write
+    std::vector<std::string> erased;  // expired or over the bound
+    bool empty() const { return key.empty() && erased.empty(); }
+};
+
 // Failed inbound handshakes of the last `window` (24 h), by client and HELO.
 // One mutex; the in-memory index answers lookups, the StateStore (namespace
 // "tls_failures", one record per client+HELO) makes it survive restarts.
+// record() only touches memory; persist() does the (blocking, fsync'ed)
+// store writes and belongs on the blocking pool (core::offload), never on
+// the I/O thread.
 class DowngradeTracker {
 public:
     // store may be null (tests): memory only.
@@ -114,7 +124,11 @@ public:
                               std::chrono::seconds window = std::chrono::hours(24), size_t max_entries = 20000);
     // Reads the store, dropping records older than the window. Returns how many were kept.
     size_t load(int64_t now);
-    void record(const HandshakeFailure& f);
+    // Remembers a failure in memory; returns the store writes it needs.
+    TrackerWrites record(const HandshakeFailure& f);
+    // Blocking: writes the record durably (temp file, fsync, rename, fsync of
+    // the directory) and drops the erased ones. Thread-safe; no-op without a store.
+    void persist(const TrackerWrites& w) const;
     // The most recent failure of the same client within the window before `now`.
     std::optional<HandshakeFailure> match(const std::string& ip, const std::string& helo, int64_t now) const;
     size_t size() const;
@@ -123,7 +137,7 @@ public:
     static std::optional<HandshakeFailure> decode(const std::string& text);
 
 private:
-    void prune_locked(int64_t now);
+    void prune_locked(int64_t now, std::vector<std::string>* erased);
     mutable std::mutex mu_;
     std::shared_ptr<core::StateStore> store_;
     std::chrono::seconds window_;

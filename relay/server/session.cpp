@@ -118,7 +118,9 @@ asio::awaitable<bool> Session::start_implicit_tls() {
     const auto ec = co_await stream_.handshake_server(*ctx, cfg_.limits.timeouts.tls_handshake);
     if (lab()) lab_tls_done(!ec);
     if (ec) {
-        handshake_failed("");
+        const std::string no_helo;  // implicit TLS: nothing said before the handshake
+        auto failed = handshake_failed(no_helo);  // named: co_await temporaries (docs/design.md)
+        co_await std::move(failed);
         co_return false;
     }
     handshake_done("");
@@ -335,7 +337,8 @@ asio::awaitable<void> Session::on_starttls(const smtp::Command& c) {
     esmtp_ = false;
     framer_.reset();
     if (ec) {
-        handshake_failed(helo_before);
+        auto failed = handshake_failed(helo_before);  // named: co_await temporaries (docs/design.md)
+        co_await std::move(failed);
         quit_ = true;
         co_return;
     }

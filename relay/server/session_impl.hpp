@@ -98,8 +98,9 @@ private:
     boost::asio::awaitable<void> on_rcpt_policy(const smtp::Command& c);
 
     // --- session_tls.cpp (inbound TLS observability, SPEC §7)
-    // After a failed STARTTLS/implicit handshake: event + downgrade tracker.
-    void handshake_failed(const std::string& helo_before);
+    // After a failed STARTTLS/implicit handshake: downgrade tracker (durable
+    // write on the blocking pool), then the event.
+    boost::asio::awaitable<void> handshake_failed(std::string helo_before);
     // After a successful one: tls.handshake, and the dry run's verdict.
     void handshake_done(const std::string& helo_before);
     // Before MAIL: require_tls (530 5.7.0) and the dry run's plaintext check.

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "relay/core/offload.hpp"
 #include "relay/server/session_impl.hpp"
 #include "relay/smtp/replies.hpp"
 
@@ -45,7 +46,7 @@ std::string rfc3339(int64_t t) {
 
 }  // namespace
 
-void Session::handshake_failed(const std::string& helo_before) {
+asio::awaitable<void> Session::handshake_failed(std::string helo_before) {
     const tlspolicy::OfferedHello hello = tlspolicy::offered_hello(stream_.native_ssl());
     tlspolicy::HandshakeFailure f;
     f.at = unix_now();
@@ -55,6 +56,18 @@ void Session::handshake_failed(const std::string& helo_before) {
     f.listener = listener_.name;
     f.offered_versions = tlspolicy::join_list(hello.versions);
     f.offered_ciphers = tlspolicy::join_list(hello.ciphers, ':');
+    // A lab listener fails handshakes on purpose: not evidence against the client.
+    if (rt_.downgrades && !lab()) {
+        // The durable write (fsync) runs on the blocking pool; the event is
+        // logged once the record is on disk, so nothing an event announced
+        // is lost to a crash.
+        tlspolicy::TrackerWrites w = rt_.downgrades->record(f);
+        if (!w.empty()) {
+            auto persist = [tracker = rt_.downgrades, w = std::move(w)] { tracker->persist(w); };
+            auto op = core::offload(rt_.blocking, std::move(persist));  // named: co_await temporaries
+            co_await std::move(op);
+        }
+    }
     rt_.events->emit(event("tls.handshake_failed")
                          .set(Field::helo, f.helo)
                          .set(Field::listener, f.listener)
@@ -62,8 +75,6 @@ void Session::handshake_failed(const std::string& helo_before) {
                          .set(Field::error, f.error)
                          .set(Field::offered_versions, f.offered_versions)
                          .set(Field::offered_ciphers, f.offered_ciphers));
-    // A lab listener fails handshakes on purpose: not evidence against the client.
-    if (rt_.downgrades && !lab()) rt_.downgrades->record(f);
 }
 
 void Session::handshake_done(const std::string& helo_before) {

@@ -99,8 +99,8 @@ TEST_CASE("tracker state survives a restart through the StateStore", "[tlspolicy
     const int64_t now = 1'800'000'000;
     {
         DowngradeTracker t(std::make_shared<core::StateStore>(spool.path, "tls_failures"));
-        t.record(failure("192.0.2.1", "mx.a.example", now - 10));
-        t.record(failure("192.0.2.2", "mx.b.example", now - 25 * 3600));  // already expired
+        t.persist(t.record(failure("192.0.2.1", "mx.a.example", now - 10)));
+        t.persist(t.record(failure("192.0.2.2", "mx.b.example", now - 25 * 3600)));  // already expired
     }
     DowngradeTracker again(std::make_shared<core::StateStore>(spool.path, "tls_failures"));
     CHECK(again.load(now) == 1);
@@ -113,6 +113,41 @@ TEST_CASE("tracker state survives a restart through the StateStore", "[tlspolicy
     int files = 0;
     core::StateStore(spool.path, "tls_failures").for_each([&](const std::string&, const std::string&) { ++files; });
     CHECK(files == 1);
+}
+
+TEST_CASE("tracker: record() is memory only, persist() writes and drops records", "[tlspolicy][downgrade]") {
+    TempSpool spool;
+    const int64_t now = 1'800'000'000;
+    auto store = std::make_shared<core::StateStore>(spool.path, "tls_failures");
+    DowngradeTracker t(store, std::chrono::hours(24), 2);
+    auto count = [&] {
+        int n = 0;
+        store->for_each([&](const std::string&, const std::string&) { ++n; });
+        return n;
+    };
+    TrackerWrites w1 = t.record(failure("192.0.2.1", "a.example", now - 30));
+    CHECK(count() == 0);  // nothing on disk until persist() (the session runs it on the blocking pool)
+    CHECK(w1.key == "192.0.2.1|a.example");
+    CHECK(w1.erased.empty());
+    t.persist(w1);
+    CHECK(count() == 1);
+    REQUIRE(store->get(w1.key));
+    CHECK(DowngradeTracker::decode(*store->get(w1.key))->client == "192.0.2.1");
+    t.persist(t.record(failure("192.0.2.2", "b.example", now - 20)));
+    // A third record goes over the bound: the oldest is dropped, in memory and on disk.
+    TrackerWrites w3 = t.record(failure("192.0.2.3", "c.example", now - 10));
+    REQUIRE(w3.erased.size() == 1);
+    CHECK(w3.erased[0] == "192.0.2.1|a.example");
+    t.persist(w3);
+    CHECK(count() == 2);
+    CHECK_FALSE(store->get("192.0.2.1|a.example"));
+    DowngradeTracker again(store);
+    CHECK(again.load(now) == 2);
+    // Not an address: nothing to write.
+    CHECK(t.record(failure("not-an-ip", "x", now)).empty());
+    // Memory only: no writes at all.
+    DowngradeTracker mem(nullptr);
+    CHECK(mem.record(failure("192.0.2.9", "", now)).empty());
 }
 
 TEST_CASE("tracker records round-trip and reject garbage", "[tlspolicy][downgrade]") {
