@@ -39,6 +39,7 @@
 #include "conf/config.hpp"
 #include "relay/core/resolver.hpp"
 #include "relay/core/state_store.hpp"
+#include "tlspolicy/mta_sts_client.hpp"
 #include "tlspolicy/mta_sts_record.hpp"
 
 namespace mxgate::tlspolicy {
@@ -148,23 +149,41 @@ private:
 // ---- sender_posture.cpp
 
 // What a sending domain publishes about its own TLS: mail from it in
-// plaintext is suspect. A light check: the _mta-sts TXT record (v=STSv1 with
-// an id), and DNSSEC-authenticated TLSA records for its first MX hosts.
+// plaintext is suspect. It counts when the domain's MTA-STS policy (TXT
+// record, then the HTTPS policy through the daemon's MTA-STS cache) is in
+// mode enforce, or when its first MX hosts have DNSSEC-authenticated TLSA
+// records.
 struct Posture {
-    bool mta_sts = false;
+    bool mta_sts = false;     // an MTA-STS policy in mode enforce
     std::string sts_id;
+    std::string sts_mode;     // "enforce", "testing", "none"; "" = no policy known
+    std::string sts_note;     // why there is no policy (TXT or fetch problem), for logs
     bool dane = false;
     std::string dane_mx;  // the MX host with TLSA records
 };
 // mta_sts_record_id(): tlspolicy/mta_sts_record.hpp.
+
+// Where SenderPosture gets MTA-STS policies: resolve_mta_sts() with the
+// daemon's HTTPS client context and its MTA-STS cache (the StateStore
+// "mta-sts" the outbound side uses), so a policy is fetched at most once
+// per max_age whichever side needs it first.
+struct StsSource {
+    ContextPtr https_ctx;
+    std::shared_ptr<core::StateStore> cache;
+    core::EventSink* events = nullptr;  // mta_sts.fetched / mta_sts.failed
+    StsFetchOptions opts;
+};
 
 class SenderPosture {
 public:
     explicit SenderPosture(std::chrono::seconds ttl = std::chrono::hours(1)) : ttl_(ttl) {}
     // Cached result for `domain` when fresh.
     std::optional<Posture> cached(const std::string& domain, int64_t now) const;
-    // Looks up and caches (a temporary DNS failure is cached briefly as "nothing").
-    boost::asio::awaitable<Posture> check(core::Resolver& r, std::string domain);
+    // Looks up and caches (a temporary DNS failure or a failed policy fetch
+    // is cached briefly). Without an StsSource (or without its cache or
+    // context) MTA-STS never counts: a TXT record alone cannot tell enforce
+    // from testing.
+    boost::asio::awaitable<Posture> check(core::Resolver& r, std::string domain, const StsSource* sts);
 
 private:
     mutable std::mutex mu_;

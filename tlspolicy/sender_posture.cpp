@@ -3,18 +3,22 @@
 // or DANE TLSA records for its MX hosts (RFC 7672), it runs TLS-capable
 // servers, so plaintext mail claiming to come from it is suspect (SPEC §7).
 //
-// A light check on purpose: the _mta-sts TXT record (v=STSv1 and an id) and
-// TLSA records for the first two MX hosts, which must be DNSSEC-
-// authenticated (DANE without DNSSEC means nothing). The HTTPS policy is
-// not fetched, so "enforce" versus "testing" is not known here.
-// XXX A published policy in testing mode counts as a signal too; the
-// event's reason says "publishes MTA-STS" rather than "enforce".
+// MTA-STS counts only in mode enforce: a domain in testing (or none) mode
+// says it does not yet insist on TLS, so its plaintext mail is no signal.
+// The mode is in the HTTPS policy, not the TXT record, so the policy comes
+// from resolve_mta_sts() — the daemon's MTA-STS cache in the spool, fetched
+// when the cache has no fresh policy for the TXT id (RFC 8461 §3.3, §5.1).
+// DANE: TLSA records for the first two MX hosts, which must be DNSSEC-
+// authenticated (DANE without DNSSEC means nothing).
 // Answers are cached per domain (ttl, default 1 h; a temporary DNS failure
-// 5 minutes) so a busy sender costs one lookup an hour.
+// or a failed policy fetch 5 minutes) so a busy sender costs one lookup an
+// hour.
 //
 // SECURITY: DNS answers only ever add suspicion (an event); nothing here
 // can make mxgate accept what it would otherwise refuse.
 #include <algorithm>
+#include <boost/asio/this_coro.hpp>
+
 #include <chrono>
 
 #include "tlspolicy/detail.hpp"
@@ -27,11 +31,6 @@ constexpr int64_t kTempFailTtl = 300;
 constexpr size_t kMaxCached = 10000;
 constexpr size_t kMaxMxChecked = 2;
 
-int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 
 }  // namespace
 
@@ -42,21 +41,26 @@ std::optional<Posture> SenderPosture::cached(const std::string& domain, int64_t 
     return it->second.second;
 }
 
-boost::asio::awaitable<Posture> SenderPosture::check(core::Resolver& r, std::string domain) {
+boost::asio::awaitable<Posture> SenderPosture::check(core::Resolver& r, std::string domain, const StsSource* sts) {
     domain = detail::ascii_lower(domain);
     const int64_t now = unix_now();
     if (auto hit = cached(domain, now)) co_return *hit;
 
     Posture p;
     bool temp_fail = false;
-    auto txt_op = core::lookup_txt(r, "_mta-sts." + domain);  // named: GCC 12 co_await temporaries
-    const auto txt = co_await std::move(txt_op);
-    if (txt.status == core::DnsStatus::temp_fail) temp_fail = true;
-    for (const auto& t : txt.records) {
-        if (auto id = mta_sts_record_id(t)) {
-            p.mta_sts = true;
-            p.sts_id = *id;
-            break;
+    if (sts && sts->cache && sts->https_ctx) {
+        const auto ex = co_await boost::asio::this_coro::executor;
+        auto sts_op = resolve_mta_sts(ex, r, sts->https_ctx, *sts->cache, sts->events, domain,
+                                      sts->opts);  // named: GCC 12 co_await temporaries
+        const StsLookup l = co_await std::move(sts_op);
+        if (l.policy) {
+            p.sts_id = l.id;
+            p.sts_mode = sts_mode_name(l.policy->mode);
+            p.mta_sts = l.policy->mode == StsMode::enforce;
+        } else {
+            p.sts_note = !l.fetch_error.empty() ? l.fetch_error : l.txt_error;
+            // A record without a policy we could get: try again soon.
+            if (!l.fetch_error.empty() || l.txt_error.find("failed") != std::string::npos) temp_fail = true;
         }
     }
     auto mx_op = core::lookup_mx(r, domain);

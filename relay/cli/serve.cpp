@@ -214,6 +214,7 @@ int cmd_serve(const std::vector<std::string>& args) {
             std::make_shared<core::StateStore>(cfg->spool, "tls_failures"));
         d.rt->downgrades->load(std::chrono::duration_cast<std::chrono::seconds>(
                                    std::chrono::system_clock::now().time_since_epoch()).count());
+        d.rt->mta_sts_cache = std::make_shared<core::StateStore>(cfg->spool, "mta-sts");
     } catch (const std::exception& e) {
         std::cerr << "mxgate: " << e.what() << "\n";
         return 1;

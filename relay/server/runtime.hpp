@@ -88,6 +88,9 @@ public:
     std::shared_ptr<tlspolicy::DowngradeTracker> downgrades;
     // Cached MTA-STS/DANE posture of sender domains (tlspolicy/inbound.hpp).
     tlspolicy::SenderPosture sender_posture;
+    // The spool's MTA-STS policy cache ("mta-sts"), for the sender posture's
+    // policy lookups; null = MTA-STS never counts as a sender's posture.
+    std::shared_ptr<core::StateStore> mta_sts_cache;
 
     std::shared_ptr<const Snapshot> snapshot() const {
         std::lock_guard lock(mu_);

@@ -12,11 +12,17 @@
 //   plaintext_accepted  after the 250 of a plaintext message:
 //                       tls.downgrade_suspected when the same client failed a
 //                       handshake within 24 h, or when the sender's domain
-//                       publishes MTA-STS or DANE
+//                       has an MTA-STS policy in mode enforce or DANE TLSA
+//                       records (checked detached from the session when not
+//                       cached: it may fetch the HTTPS policy)
 // docs/downgrade-detection.md describes the semantics.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include "relay/core/offload.hpp"
 #include "relay/server/session_impl.hpp"
@@ -42,6 +48,45 @@ std::string rfc3339(int64_t t) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
+}
+
+tlspolicy::StsSource sts_source(Runtime& rt, const Snapshot& snap) {
+    tlspolicy::StsSource src;
+    src.https_ctx = snap.client_tls;
+    src.cache = rt.mta_sts_cache;
+    src.events = rt.events.get();
+    src.opts.timeout = std::chrono::seconds(10);  // a signal, not a delivery: do not wait long
+    return src;
+}
+
+// tls.downgrade_suspected for a plaintext message whose sender domain
+// publishes MTA-STS enforce or DANE; nothing otherwise.
+void emit_posture(Runtime& rt, core::Event ev, const std::string& domain, const tlspolicy::Posture& p) {
+    if (!p.mta_sts && !p.dane) return;
+    ev.set(Field::source, p.mta_sts ? "mta-sts" : "dane")
+        .set(Field::error, "")
+        .set(Field::reason, p.mta_sts ? "plaintext mail from " + domain +
+                                            ", whose MTA-STS policy is in mode enforce (id " + p.sts_id + ")"
+                                      : "plaintext mail from " + domain + ", which publishes DANE TLSA for " +
+                                            p.dane_mx);
+    rt.events->emit(ev);
+}
+
+// Detached from the session (co_spawn): a policy fetch may take seconds
+// and the client must not wait for it. Holds what it uses by value
+// (snapshot, resolver); the Runtime outlives every coroutine on the I/O
+// context.
+asio::awaitable<void> sender_posture_check(Runtime& rt, std::shared_ptr<const Snapshot> snap, core::Event ev,
+                                           std::string domain) {
+    try {
+        std::shared_ptr<core::Resolver> resolver = rt.resolver;
+        const tlspolicy::StsSource src = sts_source(rt, *snap);
+        auto op = rt.sender_posture.check(*resolver, domain, &src);  // named: GCC 12 co_await temporaries
+        const tlspolicy::Posture p = co_await std::move(op);
+        emit_posture(rt, std::move(ev), domain, p);
+    } catch (const std::exception&) {
+        // a signal only: a failed lookup raises nothing
+    }
 }
 
 }  // namespace
@@ -129,10 +174,15 @@ asio::awaitable<bool> Session::mail_tls_gate(const smtp::Command& c) {
     }
     const std::string domain = tlspolicy::sender_domain(sender);
     if (reason.empty() && !domain.empty() && rt_.resolver) {
-        auto op = rt_.sender_posture.check(*rt_.resolver, domain);  // named: GCC 12 co_await temporaries
+        // Inline: the dry run's verdict belongs to this MAIL. The first MAIL
+        // from an uncached domain waits for the lookup (and a policy fetch,
+        // at most 10 s); later ones use the caches.
+        const tlspolicy::StsSource src = sts_source(rt_, *snap_);
+        auto op = rt_.sender_posture.check(*rt_.resolver, domain, &src);  // named: GCC 12 co_await temporaries
         const tlspolicy::Posture p = co_await std::move(op);
         if (p.mta_sts)
-            reason = "plaintext MAIL from " + domain + ", which publishes MTA-STS (id " + p.sts_id + ")";
+            reason = "plaintext MAIL from " + domain + ", whose MTA-STS policy is in mode enforce (id " + p.sts_id +
+                     ")";
         else if (p.dane)
             reason = "plaintext MAIL from " + domain + ", which publishes DANE TLSA for " + p.dane_mx;
     }
@@ -171,27 +221,24 @@ asio::awaitable<void> Session::plaintext_accepted(const spool::Envelope& env) {
     }
     const std::string domain = tlspolicy::sender_domain(env.sender);
     if (domain.empty() || !rt_.resolver) co_return;
-    if (!rt_.sender_posture.cached(domain, unix_now())) {
-        // The lookup may take a while: send the 250 first.
-        const bool flushed = co_await flush();
-        if (!flushed) co_return;
+    core::Event base = event("tls.downgrade_suspected")
+                           .set(Field::helo, env.helo)
+                           .set(Field::sender, env.sender)
+                           .set(Field::queue_id, env.id)
+                           .set(Field::listener, listener_.name)
+                           .set(Field::network, tlspolicy::client_network(ip))
+                           .set(Field::domain, domain);
+    if (auto hit = rt_.sender_posture.cached(domain, unix_now())) {
+        emit_posture(rt_, std::move(base), domain, *hit);
+        co_return;
     }
-    auto op = rt_.sender_posture.check(*rt_.resolver, domain);  // named: GCC 12 co_await temporaries
-    const tlspolicy::Posture p = co_await std::move(op);
-    if (!p.mta_sts && !p.dane) co_return;
-    rt_.events->emit(event("tls.downgrade_suspected")
-                         .set(Field::helo, env.helo)
-                         .set(Field::sender, env.sender)
-                         .set(Field::queue_id, env.id)
-                         .set(Field::listener, listener_.name)
-                         .set(Field::network, tlspolicy::client_network(ip))
-                         .set(Field::domain, domain)
-                         .set(Field::source, p.mta_sts ? "mta-sts" : "dane")
-                         .set(Field::error, "")
-                         .set(Field::reason, p.mta_sts ? "plaintext mail from a domain that publishes MTA-STS (id " +
-                                                             p.sts_id + ")"
-                                                       : "plaintext mail from a domain that publishes DANE TLSA for " +
-                                                             p.dane_mx));
+    // Not cached: DNS and possibly an HTTPS policy fetch. The 250 is already
+    // queued; the check runs on its own so the session never waits for it.
+    const bool flushed = co_await flush();
+    if (!flushed) co_return;
+    auto ex = co_await asio::this_coro::executor;
+    auto check = sender_posture_check(rt_, snap_, std::move(base), domain);
+    asio::co_spawn(ex, std::move(check), asio::detached);
 }
 
 }  // namespace mxgate::server

@@ -7,8 +7,9 @@
   original TLS error. The same HELO from a neighbour address (same /24)
   is suspect too; another address with another HELO is not.
 - the failure survives a restart (the spool's state store)
-- plaintext mail from a domain that publishes MTA-STS (a real unbound
-  serving _mta-sts TXT) -> tls.downgrade_suspected, source mta-sts
+- plaintext mail from a domain whose MTA-STS policy is in mode enforce (a
+  real unbound serving _mta-sts TXT, a real HTTPS policy server) ->
+  tls.downgrade_suspected, source mta-sts (testing/none: test_downgrade_gaps.py)
 - require_tls: a listed sender domain or client network gets 530 5.7.0
   in plaintext and 250 over TLS
 - dry run (strict alongside modern): a TLS 1.2 session and plaintext MAIL
@@ -35,6 +36,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 from lib.dnsserver import DnsServer, DnsServerUnavailable  # noqa: E402
 from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, require, skip  # noqa: E402
 
+try:
+    from lib.outbound_peers import PolicyServer, TestCA  # noqa: E402
+except ImportError as e:  # python3-cryptography
+    skip("the MTA-STS policy server needs python3-cryptography: %s" % e)
+
 MODERN = ("127.0.12.1", 2525)
 STRICT = ("127.0.12.2", 2525)
 HOME = ("127.0.12.3", 2526)
@@ -44,6 +50,7 @@ NEIGHBOUR = "127.0.12.12"  # same /24, same HELO as SUSPECT's failed session
 OTHER = "127.0.12.11"      # same /24, another HELO: not the same client
 LISTED = "127.0.12.20"     # in require_tls as a network
 S_CLIENT_HELO = "downgrade.probe.test"
+POLICY = "127.0.12.80"     # HTTPS: mta-sts.sts.test (mode enforce)
 
 CONFIG = """
 hostname: mx.downgrade.test
@@ -57,6 +64,7 @@ tls:
   self_signed: true
   certificate: {dir}/cert.pem
   key: {dir}/key.pem
+  ca_file: CAFILE
   inbound:
     profile: %s
     require_tls: [bank.test, 127.0.12.20/32]
@@ -77,8 +85,12 @@ SUBMISSION = ("127.0.12.1", 2587)
 ALICE_PW = "Alice-pw-1212"
 
 
+CA_FILE = None  # the test CA that issued the policy server's certificate (main)
+
+
 def config(profile, dry_run=""):
-    return CONFIG % (MODERN[0], MODERN[1], profile, dry_run, DNS[0], DNS[1], HOME[0], HOME[1])
+    return (CONFIG % (MODERN[0], MODERN[1], profile, dry_run, DNS[0], DNS[1], HOME[0], HOME[1])).replace(
+        "CAFILE", CA_FILE)
 
 
 def s_client(args, source, timeout=20):
@@ -117,11 +129,20 @@ def testssl_findings(addr, workdir, name):
 def main():
     require("swaks")
     require("openssl")
+    if os.geteuid() != 0:
+        skip("needs root for the MTA-STS policy server on port 443")
     t = Check()
     work = tempfile.mkdtemp(prefix="downgrade-")
+    global CA_FILE
+    ca = TestCA(work)
+    CA_FILE = ca.ca_file
+    policy = PolicyServer(POLICY, ca.issue("mta-sts", ["mta-sts.sts.test"]), {
+        "mta-sts.sts.test": (200, "text/plain", "version: STSv1\r\nmode: enforce\r\nmx: mx.sts.test\r\n"
+                             "max_age: 86400\r\n", {})}).start()
     try:
         dns = DnsServer(*DNS, records=[
             '_mta-sts.sts.test. TXT "v=STSv1; id=20261122T1"',
+            "mta-sts.sts.test. A %s" % POLICY,
             "sts.test. MX 10 mx.sts.test.",
             "mx.sts.test. A 127.0.12.99",
         ]).start()
@@ -172,7 +193,7 @@ def main():
             t.eq("no suspicion for the other client",
                  [e for e in mx.events("tls.downgrade_suspected") if e.get("queue_id") == other_qid], [])
 
-            # 5. Plaintext from a domain publishing MTA-STS.
+            # 5. Plaintext from a domain whose MTA-STS policy is enforce.
             r = swaks(OTHER, "eve@sts.test", "unrelated.test")
             sts_qid = queue_id(r.stdout)
             t.true("MTA-STS sender in plaintext accepted", sts_qid is not None, r.stdout[-600:])
@@ -342,6 +363,7 @@ def main():
     finally:
         home.stop()
         dns.stop()
+        policy.httpd.shutdown()
     t.done()
 
 
