@@ -184,11 +184,13 @@ asio::awaitable<void> Prober::check_dane() {
     }
     int usable = 0;
     std::string how;
+    bool by_ee = false;
     for (const auto& r : tlsa.records) {
         if (r.usage != 2 && r.usage != 3) continue;  // RFC 7672 §3.1.3: PKIX usages unusable for SMTP
         ++usable;
         if (r.usage == 3 && tlsa_matches(r, served_.leaf.get())) {
             how = "DANE-EE(3) " + std::to_string(r.selector) + " " + std::to_string(r.matching_type) + " matches the leaf";
+            by_ee = true;
             break;
         }
         if (r.usage == 2) {
@@ -205,6 +207,12 @@ asio::awaitable<void> Prober::check_dane() {
     if (usable == 0) {
         add("dane.tlsa", title, Status::warn,
             name + ": only PKIX-TA/PKIX-EE records, which SMTP senders ignore (RFC 7672 §3.1.3)");
+    } else if (how.empty() && !tlsa.authenticated) {
+        // Senders ignore records without DNSSEC (RFC 7672 §2.2): nothing
+        // defers today, but signing the zone as it is would break delivery.
+        add("dane.tlsa", title, Status::warn,
+            name + " (" + secure + "): no usable TLSA record matches the served certificate; senders ignore "
+                   "unvalidated records today, but would defer once the zone is signed");
     } else if (how.empty()) {
         add("dane.tlsa", title, Status::fail,
             name + " (" + secure + "): no usable TLSA record matches the served certificate: DANE senders defer");
@@ -214,10 +222,12 @@ asio::awaitable<void> Prober::check_dane() {
     } else {
         dane_matched_ = true;
         add("dane.tlsa", title, Status::pass, name + " (" + secure + "): " + how);
-        // RFC 7672 §3.1: a DANE-authenticated peer needs neither a public
-        // CA chain nor (for DANE-EE) a matching name.
+        // RFC 7672 §3.1: a DANE-authenticated peer needs no public CA
+        // chain; only DANE-EE also needs no matching name (§3.1.1; under
+        // DANE-TA the name is still checked, §3.2.2).
         for (auto& c : out_.checks) {
-            if ((c.id == "certificate.chain" || c.id == "certificate.name") && c.status == Status::fail) {
+            const bool waived = c.id == "certificate.chain" || (by_ee && c.id == "certificate.name");
+            if (waived && c.status == Status::fail) {
                 c.status = Status::pass;
                 c.evidence += " (accepted: authenticated by DANE)";
             }

@@ -184,6 +184,27 @@ asio::awaitable<void> Prober::check_smuggling() {
         auto wait = std::chrono::duration_cast<Duration>(opts_.injection_wait);
         bool ended = false;
         if (sent) ended = co_await s->read_reply(early, wait);
+        if (ended && early.code >= 400) {
+            // A refusal right at the bare LF. Postfix's
+            // smtpd_forbid_bare_newline answers 5xx and disconnects: nothing
+            // after it is read, so nothing can be smuggled. A server that
+            // refuses but stays connected has ended the data there and will
+            // read what follows as commands: that is the exposure.
+            core::Reply after;
+            const auto grace = std::chrono::duration_cast<Duration>(std::chrono::seconds(2));
+            const bool more = co_await s->read_reply(after, grace);
+            const bool closed = !more && s->error().find("timeout") == std::string::npos;
+            if (closed)
+                add(id, title, Status::pass, std::string("the server refused the bare line ending after ") + v.shown +
+                                                 " with " + reply_text(early) + " and closed the connection");
+            else
+                add(id, title, Status::fail, std::string("the server ended the data at ") + v.shown + " (" +
+                                                 reply_text(early) +
+                                                 ") and kept the connection: what follows would be read as "
+                                                 "commands (SMTP smuggling exposure)");
+            s->abort();
+            continue;
+        }
         if (ended) {
             add(id, title, Status::fail, std::string("the server answered after ") + v.shown + ": " +
                                              reply_text(early) + " (SMTP smuggling exposure)");
