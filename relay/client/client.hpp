@@ -113,6 +113,9 @@ struct TlsOutcome {
     // host), whatever the mode: MTA-STS testing and the best-TLS memory
     // need it even when the mode does not check.
     bool name_matched = false;
+    // The peer was authenticated under the mode in force: verify (chain +
+    // names), pin (SPKI pin) or DANE. REQUIRETLS needs it (RFC 8689 §4.2.1).
+    bool authenticated = false;
     // Opportunistic TLS failed and the message went in plaintext on a new
     // connection: log tls.plaintext_fallback with `error`.
     bool plaintext_fallback = false;
@@ -124,6 +127,14 @@ struct DeliveryOutcome {
     std::string mx;                  // "host[ip]:port" that answered
     std::string error;               // connection-level error, if any
     TlsOutcome tls;
+    // The session was given up for a TLS reason (no or refused STARTTLS
+    // under a mandatory mode, handshake, certificate or DANE failure), as
+    // opposed to the network or the server's replies.
+    bool tls_failure = false;
+    // REQUIRETLS (RFC 8689): the message was not sent because the session
+    // could not carry it; the recipients are permanent with `requiretls`'s
+    // status. The MX courier then tries the next MX host.
+    bool requiretls_refused = false;
 };
 
 // An open session (greeting, EHLO, STARTTLS and AUTH done); opaque to

@@ -66,6 +66,7 @@ struct Opened {
     std::string error;
     TlsOutcome tls;
     bool retry_plaintext = false;   // opportunistic handshake failed; reconnect may help
+    bool tls_failure = false;       // given up for a TLS reason (DeliveryOutcome::tls_failure)
 };
 
 bool names_match(X509* cert, const conf::Downstream& ds, const ClientSettings& st) {
@@ -151,6 +152,7 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
     const bool want_tls = (ds.tls != conf::DownstreamTls::none || st.dane != nullptr) && !force_plaintext;
     if (want_tls && !s->caps().starttls) {
         if (must_tls) {
+            o.tls_failure = true;
             co_await give_up(o.mx + " does not offer STARTTLS (tls: " + mode_name(ds.tls) + ")");
             co_return o;
         }
@@ -170,6 +172,7 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
         if (!go) {
             o.tls.error = "STARTTLS refused: " + reply_text(r);
             if (must_tls || st.fallback == conf::Fallback::defer) {
+                o.tls_failure = true;
                 co_await give_up(o.mx + ": " + o.tls.error + " (tls: " + mode_name(ds.tls) + ")");
                 co_return o;
             }
@@ -185,6 +188,7 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
             }
             const bool ok3 = co_await s->handshake(*ctx, sni, std::move(prepare));
             if (!ok3) {
+                o.tls_failure = true;
                 o.tls.error = s->error();
                 o.error = s->error();
                 s->abort();
@@ -197,6 +201,7 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
             o.tls.name_matched = names_match(SSL_get0_peer_certificate(s->stream().native_ssl()), ds, st);
             const std::string bad = check_peer(s->stream().native_ssl(), ds, st, o.tls.info);
             if (!bad.empty()) {
+                o.tls_failure = true;
                 o.tls.error = bad;
                 co_await give_up("TLS " + std::string(mode_name(ds.tls)) + " failed for " + o.mx + ": " + bad);
                 co_return o;
@@ -204,6 +209,7 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
             if (st.dane) {
                 const tlspolicy::DaneVerdict v = tlspolicy::dane_verdict(s->stream().native_ssl());
                 if (!v.ok) {
+                    o.tls_failure = true;
                     o.tls.error = "DANE: " + v.error;
                     co_await give_up("DANE verification failed for " + o.mx + ": " + v.error);
                     co_return o;
@@ -211,6 +217,10 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
                 o.tls.dane_match = v.matched;
             }
             o.tls.established = true;
+            // check_peer() passed: under verify and pin that authenticated
+            // the peer; DANE did when a record matched.
+            o.tls.authenticated = ds.tls == conf::DownstreamTls::verify || ds.tls == conf::DownstreamTls::pin ||
+                                  !o.tls.dane_match.empty();
             // RFC 3207 §4.2: ask again; what was offered in plaintext is void.
             const bool ok4 = co_await s->hello(st.hostname);
             if (!ok4) {
@@ -285,6 +295,7 @@ asio::awaitable<DeliveryOutcome> DownstreamCourier::deliver(const spool::Envelop
         out.tls = o.tls;
         if (!o.session) {
             out.error = o.error;
+            out.tls_failure = o.tls_failure;
             out.rcpts.assign(rcpts.size(), RcptOutcome{RcptResult::transient, o.error});
             co_return out;
         }
@@ -292,6 +303,7 @@ asio::awaitable<DeliveryOutcome> DownstreamCourier::deliver(const spool::Envelop
         conn = std::move(o.session);
     }
     co_await s->transaction(envelope, body, rcpts, out.rcpts);
+    out.requiretls_refused = s->requiretls_refused();
     if (!s->usable()) {
         out.error = s->error();
         s->abort();

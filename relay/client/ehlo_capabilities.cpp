@@ -85,6 +85,7 @@ EhloCapabilities parse_ehlo(const core::Reply& reply) {
         else if (key == "CHUNKING") caps.chunking = true;
         else if (key == "ENHANCEDSTATUSCODES") caps.enhancedstatuscodes = true;
         else if (key == "DSN") caps.dsn = true;
+        else if (key == "REQUIRETLS") caps.requiretls = true;
         else if (key == "SIZE") {
             caps.size = true;
             if (w.size() > 1) caps.size_limit = parse_size(w[1]);

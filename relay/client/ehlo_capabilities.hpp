@@ -5,7 +5,7 @@
 // Keywords are case-insensitive (RFC 5321 §2.4). Recognised: STARTTLS
 // (RFC 3207), SIZE [limit] (RFC 1870), PIPELINING (RFC 2920), 8BITMIME
 // (RFC 6152), SMTPUTF8 (RFC 6531), CHUNKING (RFC 3030),
-// ENHANCEDSTATUSCODES (RFC 2034), DSN (RFC 3461), AUTH mech... (RFC 4954,
+// ENHANCEDSTATUSCODES (RFC 2034), DSN (RFC 3461), REQUIRETLS (RFC 8689), AUTH mech... (RFC 4954,
 // also the pre-standard "AUTH=mech..." form some servers still send).
 // Unknown keywords are ignored.
 //
@@ -34,6 +34,7 @@ struct EhloCapabilities {
     bool chunking = false;
     bool enhancedstatuscodes = false;
     bool dsn = false;
+    bool requiretls = false;   // meaningful only in the EHLO reply after TLS (RFC 8689 §2)
     std::vector<std::string> auth;   // upper-case SASL mechanism names
 
     bool has_auth(std::string_view mech) const;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "relay/client/smtp_text.hpp"
+#include "tlspolicy/requiretls.hpp"
 
 namespace mxgate::client {
 
@@ -275,6 +276,24 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
     for (size_t i = 0; i < rcpts.size(); ++i) all[i] = i;
 
     const uint64_t size = env.prepend.size() + env.size;
+    // RFC 8689 §4.2.1 steps 4-5: a REQUIRETLS message goes only over an
+    // authenticated TLS session to a server that offers REQUIRETLS (in the
+    // EHLO reply after TLS: caps_ is reset at STARTTLS), and then with the
+    // REQUIRETLS parameter. Otherwise nothing is sent; permanent.
+    // A DSN (null sender) of a REQUIRETLS message asks for REQUIRETLS only
+    // where it can be had (RFC 8689 §5: it SHOULD NOT be discarded).
+    requiretls_refused_ = false;
+    bool send_requiretls = false;
+    if (env.requiretls) {
+        const tlspolicy::RequireTlsVerdict v =
+            tlspolicy::requiretls_verdict({tls.established, tls.authenticated, caps_.requiretls});
+        send_requiretls = v.ok;
+        if (!v.ok && !env.sender.empty()) {
+            requiretls_refused_ = true;
+            set_all(all, RcptResult::permanent, local_reply(550, v.status.c_str(), v.reason + " (" + peer_ + ")"));
+            co_return;
+        }
+    }
     // RFC 6531 §3.2: a message that needs SMTPUTF8 must not be sent to a
     // server without it; that is a permanent failure (RFC 6533 5.6.7).
     if (env.smtputf8 && !caps_.smtputf8) {
@@ -298,6 +317,7 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
     // offers 8BITMIME.
     if (env.body_8bit && caps_.eightbitmime) mail_params.push_back("BODY=8BITMIME");
     if (env.smtputf8) mail_params.push_back("SMTPUTF8");
+    if (send_requiretls) mail_params.push_back("REQUIRETLS");
     if (caps_.dsn) {
         // RFC 3461 §4.3-4.4, values stored as received (xtext).
         if (!env.ret.empty()) mail_params.push_back("RET=" + env.ret);

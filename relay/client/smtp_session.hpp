@@ -71,6 +71,9 @@ public:
     boost::asio::awaitable<void> transaction(const spool::Envelope& env, std::string_view body,
                                              const std::vector<size_t>& rcpts,
                                              std::vector<RcptOutcome>& out);
+    // The last transaction() refused a REQUIRETLS message because this
+    // session cannot carry it (RFC 8689 §4.2.1; tlspolicy/requiretls.hpp).
+    bool requiretls_refused() const { return requiretls_refused_; }
     boost::asio::awaitable<bool> rset();
     // QUIT (reply awaited briefly), TLS close_notify, close. Never fails.
     boost::asio::awaitable<void> quit();
@@ -88,6 +91,7 @@ private:
     ClientTimeouts timeouts_;
     ReplyParser parser_;
     EhloCapabilities caps_;
+    bool requiretls_refused_ = false;
     bool usable_ = true;
     std::string error_;
 };

@@ -51,6 +51,10 @@ std::optional<std::string> queue_bounce(spool::Spool& spool, const conf::Config&
     g.listener = "bounce";
     g.body_8bit = dsn.body_8bit;
     g.smtputf8 = dsn.smtputf8;
+    // RFC 8689 §5: the DSN of a REQUIRETLS message asks for REQUIRETLS
+    // too; from <> it is sent even where REQUIRETLS cannot be had (the
+    // courier treats a null-sender REQUIRETLS message as best effort).
+    g.requiretls = env.requiretls;
     const auto id = commit_generated(spool, g, events, "bounce", env.id);
     if (!id) return std::nullopt;
     events.emit(Event(delay_only ? "queue.delay_notice" : "queue.bounce_queued")

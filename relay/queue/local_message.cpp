@@ -29,6 +29,7 @@ std::optional<std::string> commit_generated(spool::Spool& spool, const Generated
     env.listener = msg.listener;
     env.body_8bit = msg.body_8bit;
     env.smtputf8 = msg.smtputf8;
+    env.requiretls = msg.requiretls;
     env.size = msg.bytes.size();
     if (!w->commit(env)) return failed();
     return env.id;

@@ -27,6 +27,7 @@ struct GeneratedMessage {
     std::string listener;                 // "bounce", "local", ...: where it came from
     bool body_8bit = false;               // needs 8BITMIME to send
     bool smtputf8 = false;                // needs SMTPUTF8 to send
+    bool requiretls = false;              // RFC 8689 §5: a DSN of a REQUIRETLS message
 };
 
 // Writes and commits msg durably (spool Writer: write, fsync, rename).

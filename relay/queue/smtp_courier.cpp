@@ -9,6 +9,7 @@
 #include "tlspolicy/dane.hpp"
 #include "tlspolicy/mta_sts_client.hpp"
 #include "tlspolicy/outbound_policy.hpp"
+#include "tlspolicy/requiretls.hpp"
 
 namespace mxgate::queue {
 
@@ -108,6 +109,11 @@ private:
     asio::awaitable<DeliveryOutcome> via(const server::Snapshot& snap, const conf::Downstream& ds, const Route& route,
                                          const spool::QueuedMessage& msg, const std::string& body,
                                          const std::vector<size_t>& rcpts, ClientLink& cl) {
+        // RFC 8689: only an authenticated downstream can carry REQUIRETLS
+        // (the session refuses such RCPTs; this covers a config reload).
+        if (msg.envelope.requiretls && !msg.envelope.sender.empty() && !tlspolicy::requiretls_downstream_ok(ds.tls))
+            co_return local_failure(rcpts, "550 5.7.10 REQUIRETLS: downstream of " + route.domain + " uses tls: " +
+                                               level_of(ds) + ", not verify or pin", true);
         client::DownstreamCourier c(rt_.io.get_executor(), rt_.resolver, ds, snap.client_tls, settings(snap));
         const client::DeliveryOutcome r = co_await c.deliver(msg.envelope, body, rcpts, cl.conn);
         report_tls(r, route, msg.envelope.id, level_of(ds));
@@ -145,14 +151,28 @@ private:
             hosts.push_back(route.domain);  // RFC 5321 §5.1: implicit MX
         }
 
-        const tlspolicy::OutboundDecision decision = co_await decide(snap, route.domain);
+        // RFC 8689 (docs/requiretls.md): REQUIRETLS needs the MX validated
+        // (DNSSEC or MTA-STS enforce) and authenticated TLS, never less than
+        // the policy; TLS-Required: No (without REQUIRETLS) sets the
+        // recipient-side policies (MTA-STS, DANE) aside, never the owner's.
+        // A null-sender REQUIRETLS message (our DSN) is best effort (RFC 8689 §5).
+        const bool requiretls = msg.envelope.requiretls && !msg.envelope.sender.empty();
+        const bool sender_optional = msg.envelope.tls_optional && !requiretls;
+        const bool mx_dnssec = mx.authenticated;
+        std::optional<tlspolicy::StsPolicy> sts_seen;
+        auto decide_op = decide(snap, route.domain, requiretls, sender_optional, sts_seen);
+        const tlspolicy::OutboundDecision decision = co_await std::move(decide_op);
         const tlspolicy::ContextPtr ctx = context_for(snap, decision);
+        std::string rt_failure;     // first REQUIRETLS refusal ("550 5.7.x ...")
+        bool rt_other = false;      // a host failed for a reason that is not REQUIRETLS's (retry)
+        bool done = false;          // a transaction happened and its verdicts stand
         DeliveryOutcome last = local_failure(rcpts, "no MX host for " + route.domain);
         std::string refusals;
         std::string used_mx;
         client::DeliveryOutcome used;
         bool attempted = false;
-        const bool want_dane = tlspolicy::dane_wanted(decision.level, snap.config->tls.outbound.use_dane);
+        const bool want_dane =
+            !sender_optional && tlspolicy::dane_wanted(decision.level, snap.config->tls.outbound.use_dane);
         bool used_dane = false;
         for (const auto& host : hosts) {
             tlspolicy::MxPlan plan = tlspolicy::plan_for_mx(decision, host);
@@ -190,8 +210,15 @@ private:
                         break;
                 }
             }
+            if (requiretls && plan.allowed && !tlspolicy::requiretls_mx_validated(mx_dnssec, sts_seen, host)) {
+                plan.allowed = false;
+                plan.refusal = "REQUIRETLS: MX " + host + " of " + route.domain +
+                               " is neither DNSSEC-signed nor listed by an MTA-STS policy in enforce mode";
+            }
+            if (requiretls && !dane) plan = tlspolicy::requiretls_raise(std::move(plan), host);
             if (!plan.allowed) {
                 refusals += (refusals.empty() ? "" : "; ") + plan.refusal;
+                if (requiretls && rt_failure.empty()) rt_failure = "550 5.7.10 " + plan.refusal;
                 continue;
             }
             // A cached connection is reused only for the same host under the
@@ -221,10 +248,33 @@ private:
             last = to_queue(r);
             used_mx = host;
             used = r;
-            if (r.connected && r.error.empty()) break;  // a transaction happened: its verdicts stand
+            if (requiretls && r.requiretls_refused) {
+                // RFC 8689 §4.2.1: QUIT is for later; try the next MX host.
+                if (rt_failure.empty() && !r.rcpts.empty()) rt_failure = r.rcpts.front().reply;
+                continue;
+            }
+            if (requiretls && r.tls_failure) {
+                if (rt_failure.empty())
+                    rt_failure = "550 5.7.10 REQUIRETLS: no verified TLS with " + r.mx + ": " + r.error;
+                continue;
+            }
+            if (r.connected && r.error.empty()) {
+                done = true;
+                break;  // a transaction happened: its verdicts stand
+            }
+            rt_other = true;
         }
+        // RFC 8689 §4.2.1: when no MX host could carry the message under
+        // REQUIRETLS, it is not sent and the sender gets a DSN; a host that
+        // failed for another reason (network, 4xx) keeps it in the queue.
+        if (requiretls && !done && !rt_failure.empty() && !rt_other) {
+            report_policy(decision, msg.envelope.id, used_mx, std::nullopt, "requiretls");
+            co_return local_failure(rcpts, rt_failure, true);
+        }
+        // tls.policy says why a message was sent differently from the policy.
+        const char* why = requiretls ? "requiretls" : sender_optional ? "tls-required-no" : nullptr;
         if (!attempted) {
-            report_policy(decision, msg.envelope.id, "", std::nullopt);
+            report_policy(decision, msg.envelope.id, "", std::nullopt, why);
             co_return local_failure(rcpts, refusals.empty() ? "no usable MX host for " + route.domain : refusals);
         }
         // DANE-verified TLS is verified TLS (for the best-TLS memory).
@@ -237,9 +287,9 @@ private:
             tlspolicy::OutboundDecision by_dane = decision;
             by_dane.level = conf::OutboundLevel::dane;
             by_dane.source = tlspolicy::PolicySource::dane;
-            report_policy(by_dane, msg.envelope.id, used_mx, would_fail);
+            report_policy(by_dane, msg.envelope.id, used_mx, would_fail, why);
         } else {
-            report_policy(decision, msg.envelope.id, used_mx, would_fail);
+            report_policy(decision, msg.envelope.id, used_mx, would_fail, why);
         }
         if (used.tls.new_connection && used.connected && used.error.empty())
             remember_tls(route.domain, used, msg.envelope.id, tls_ok);
@@ -247,15 +297,24 @@ private:
     }
 
     // Policy discovery (MTA-STS) and the decision for a destination domain.
-    asio::awaitable<tlspolicy::OutboundDecision> decide(const server::Snapshot& snap, const std::string& domain) {
+    // requiretls: MTA-STS is looked up even when the policy would not use
+    // it, to validate the MX hosts (RFC 8689 §4.2.1); `sts_seen` gets it.
+    // sender_optional (TLS-Required: No): no MTA-STS at all.
+    asio::awaitable<tlspolicy::OutboundDecision> decide(const server::Snapshot& snap, const std::string& domain,
+                                                        bool requiretls, bool sender_optional,
+                                                        std::optional<tlspolicy::StsPolicy>& sts_seen) {
         const conf::OutboundTls& ocfg = snap.config->tls.outbound;
         tlspolicy::PolicyInputs in;
-        if (tlspolicy::wants_mta_sts(ocfg, domain) && sts_cache_) {
+        const bool wanted = tlspolicy::wants_mta_sts(ocfg, domain);
+        if ((requiretls || (wanted && !sender_optional)) && sts_cache_) {
             auto pending = tlspolicy::resolve_mta_sts(rt_.io.get_executor(), *rt_.resolver, snap.client_tls,
                                                       *sts_cache_, rt_.events.get(), domain);
             tlspolicy::StsLookup l = co_await std::move(pending);
-            in.sts = l.policy;
-            in.sts_id = l.id;
+            sts_seen = l.policy;
+            if (wanted) {
+                in.sts = l.policy;
+                in.sts_id = l.id;
+            }
         }
         tlspolicy::OutboundDecision d = tlspolicy::decide(ocfg, domain, in);
         co_return d;
@@ -290,8 +349,9 @@ private:
 
     // tls.policy (SPEC §9): the decision for this attempt.
     void report_policy(const tlspolicy::OutboundDecision& d, const std::string& qid, const std::string& mx,
-                       std::optional<bool> would_fail) {
+                       std::optional<bool> would_fail, const char* reason = nullptr) {
         Event e("tls.policy");
+        if (reason) e.set(Field::reason, reason);
         e.set(Field::queue_id, qid)
             .set(Field::domain, d.domain)
             .set(Field::level, tlspolicy::level_name(d.level))

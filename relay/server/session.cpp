@@ -232,6 +232,7 @@ void Session::on_helo(const smtp::Command& c, bool extended) {
     caps.starttls = starttls_offered();
     caps.etrn = true;
     caps.auth = auth_offered();
+    caps.requiretls = requiretls_offered();  // session_requiretls.cpp
     if (lab()) lab_caps(caps);
     reply(replies::ehlo(cfg_.hostname, caps));
 }
@@ -247,6 +248,7 @@ void Session::on_mail(const smtp::Command& c) {
     }
     const auto& a = std::get<smtp::PathArgs>(c.args);
     if (submission() && !submission_may_mail(a)) return;
+    if (!requiretls_may_mail(a)) return;  // session_requiretls.cpp
     if (a.params.size && *a.params.size > cfg_.limits.message_size) {
         const auto r = replies::size_exceeded_declared();
         reject_event(r, "declared SIZE exceeds limits.message_size");
@@ -295,6 +297,10 @@ void Session::on_rcpt(const smtp::Command& c) {
                              .set(Field::code, std::to_string(d.reply.code))
                              .set(Field::reason, reason));
         reply(d.reply);
+        ++errors_;
+        return;
+    }
+    if (!requiretls_may_rcpt(d.domain)) {  // session_requiretls.cpp
         ++errors_;
         return;
     }

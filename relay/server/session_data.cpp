@@ -209,6 +209,8 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
                     tx_.params.body == smtp::BodyType::eight_bit_mime;
     env.ret = tx_.params.ret == smtp::RetType::full ? "FULL" : tx_.params.ret == smtp::RetType::hdrs ? "HDRS" : "";
     if (tx_.params.envid) env.envid = *tx_.params.envid;
+    env.requiretls = tx_.params.requiretls;
+    env.tls_optional = tls_required_no();  // session_requiretls.cpp
     env.size = captured ? message.size() : report.size;
 
     ReceivedInfo ri;

@@ -91,6 +91,14 @@ private:
     // The From: header check at end of data (SPEC §5); nullopt = fine.
     std::optional<core::Reply> submission_header_verdict(std::string& reason) const;
 
+    // --- session_requiretls.cpp (RFC 8689 REQUIRETLS, TLS-Required: No)
+    bool requiretls_offered() const;   // EHLO keyword and MAIL parameter allowed
+    // false = refused (the reply is queued): 530 5.7.10 before TLS, 555 5.7.30 not offered.
+    bool requiretls_may_mail(const smtp::PathArgs& a);
+    // false = refused 550 5.7.30: an owner domain whose downstream is not verify/pin.
+    bool requiretls_may_rcpt(const conf::Domain* owner_domain);
+    bool tls_required_no() const;      // submission header "TLS-Required: No" (ignored with REQUIRETLS)
+
     // --- session_policy.cpp (mx listener: DNSBL at connect, greylisting at RCPT)
     // Replies 554 and returns false when the client is listed.
     boost::asio::awaitable<bool> connect_policy();

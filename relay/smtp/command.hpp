@@ -11,7 +11,8 @@
 //              the colon is tolerated as Postfix does, an unbracketed path
 //              is not. "<>" only for MAIL; "<postmaster>" only for RCPT.
 //              ESMTP parameters per RFC 1870 (SIZE), RFC 6152 (BODY),
-//              RFC 6531 (SMTPUTF8), RFC 3461 (RET, ENVID, NOTIFY, ORCPT).
+//              RFC 6531 (SMTPUTF8), RFC 3461 (RET, ENVID, NOTIFY, ORCPT),
+//              RFC 8689 (REQUIRETLS, MAIL only, no value).
 //   BDAT       chunk-size [SP "LAST"] (RFC 3030 §2)
 //   ETRN       domain | "@"domain | "#"queue (RFC 1985 §5)
 //   AUTH       mechanism [SP initial-response], split only (RFC 4954 §4)
@@ -79,6 +80,7 @@ struct Params {
     std::optional<std::string> envid;  // ENVID= xtext as written (MAIL)
     std::vector<std::string> notify;   // NOTIFY= upper-cased items (RCPT)
     std::optional<std::string> orcpt;  // ORCPT= addr-type;xtext as written (RCPT)
+    bool requiretls = false;           // REQUIRETLS (MAIL; RFC 8689 §2, no value)
 };
 
 struct HeloArgs {

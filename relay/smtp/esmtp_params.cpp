@@ -7,7 +7,9 @@
 // Known parameters and where they may appear:
 //   MAIL: SIZE (RFC 1870 §6), BODY (RFC 6152 §2), SMTPUTF8 (RFC 6531 §3.4),
 //         RET and ENVID (RFC 3461 §4.3, §4.4), AUTH (RFC 4954 §5; accepted
-//         because authenticated clients send it, its value is not used)
+//         because authenticated clients send it, its value is not used),
+//         REQUIRETLS (RFC 8689 §2: no value; whether the session may use
+//         it — TLS, advertised — is the session's decision, not syntax)
 //   RCPT: NOTIFY and ORCPT (RFC 3461 §4.1, §4.2)
 // An unknown keyword, or a known one on the wrong verb, is 555 5.5.4
 // (RFC 5321 §4.1.1.11); a bad value or a repeated keyword is 501 5.5.4.
@@ -123,6 +125,10 @@ ParseError apply(std::string_view key, std::string_view value, bool has_value, W
         if (!need_mail()) return ParseError::parameter_not_allowed;
         if (!has_value || value.size() > 100 || !valid_xtext(value)) return bad_value();  // RFC 3461 §4.4
         out.envid = std::string(value);
+    } else if (key == "REQUIRETLS") {
+        if (!need_mail()) return ParseError::parameter_not_allowed;
+        if (has_value) return bad_value();
+        out.requiretls = true;
     } else if (key == "AUTH") {
         if (!need_mail()) return ParseError::parameter_not_allowed;
         if (!has_value || !valid_xtext(value)) return bad_value();

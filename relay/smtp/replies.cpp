@@ -39,6 +39,7 @@ Reply ehlo(std::string_view hostname, const EhloCaps& caps) {
     if (caps.smtputf8) out.lines.emplace_back("SMTPUTF8");
     if (caps.dsn) out.lines.emplace_back("DSN");
     if (caps.chunking) out.lines.emplace_back("CHUNKING");
+    if (caps.requiretls) out.lines.emplace_back("REQUIRETLS");
     return out;
 }
 
@@ -103,6 +104,11 @@ Reply tls_already_active() { return r(503, "5.5.1", "Error: TLS already active")
 Reply starttls_first() { return r(530, "5.7.0", "Must issue a STARTTLS command first"); }
 Reply auth_required() { return r(530, "5.7.0", "Authentication required"); }
 Reply encryption_required() { return r(538, "5.7.11", "Encryption required"); }
+Reply requiretls_needs_tls() { return r(530, "5.7.10", "REQUIRETLS needs a TLS session: issue STARTTLS first"); }
+Reply requiretls_not_offered() { return r(555, "5.7.30", "REQUIRETLS not supported on this listener"); }
+Reply requiretls_rcpt_refused() {
+    return r(550, "5.7.30", "REQUIRETLS cannot be honoured for this recipient: its next hop is not verified TLS");
+}
 Reply auth_not_available() { return r(503, "5.5.1", "Error: authentication not enabled"); }
 Reply already_authenticated() { return r(503, "5.5.1", "Error: already authenticated"); }
 Reply auth_mechanism_unsupported() { return r(504, "5.5.4", "Unrecognized authentication type"); }

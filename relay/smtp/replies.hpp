@@ -40,6 +40,7 @@ struct EhloCaps {
     bool smtputf8 = true;                // RFC 6531
     bool chunking = true;                // RFC 3030
     bool dsn = true;                     // RFC 3461
+    bool requiretls = false;             // RFC 8689 (after TLS only; session decides)
 };
 
 // --- greeting, HELO/EHLO (no enhanced codes) ---
@@ -81,6 +82,13 @@ Reply tls_already_active();                  // 503 5.5.1 TLS already active
 Reply starttls_first();                      // 530 5.7.0 Must issue a STARTTLS command first
 Reply auth_required();                       // 530 5.7.0 Authentication required
 Reply encryption_required();                 // 538 5.7.11 Encryption required (RFC 4954 §6)
+// RFC 8689 (docs/requiretls.md): MAIL ... REQUIRETLS on a plaintext session;
+// on a TLS session where REQUIRETLS was not advertised (RFC 5321 §4.1.1.11:
+// 555 for a parameter not offered; X.7.30 names the reason); RCPT of a
+// REQUIRETLS transaction to a domain whose downstream cannot honour it.
+Reply requiretls_needs_tls();                // 530 5.7.10 REQUIRETLS needs a TLS session: STARTTLS first
+Reply requiretls_not_offered();              // 555 5.7.30 REQUIRETLS not supported here
+Reply requiretls_rcpt_refused();             // 550 5.7.30 REQUIRETLS cannot be honoured for this recipient
 Reply auth_not_available();                  // 503 5.5.1 AUTH not available (mx listener)
 Reply already_authenticated();               // 503 5.5.1 Already authenticated
 Reply auth_mechanism_unsupported();          // 504 5.5.4 Unrecognized authentication type

@@ -103,7 +103,8 @@ bool should_bounce(const Envelope& env) {
 bool dsn_returns_full_message(const Envelope& env, DsnKind kind) {
     // RFC 3461 §4.3: RET=FULL asks for the message, RET=HDRS (or none,
     // our choice) for headers only. Delay warnings never carry the body.
-    return kind == DsnKind::failure && iequals(env.ret, "FULL");
+    // RFC 8689 §5: a REQUIRETLS message is returned as if RET=HDRS.
+    return kind == DsnKind::failure && iequals(env.ret, "FULL") && !env.requiretls;
 }
 
 std::string dsn_status(const DsnRecipient& r, DsnKind kind) {

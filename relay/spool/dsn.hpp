@@ -19,7 +19,8 @@
 //            Will-Retry-Until (RFC 3464 §2.2, §2.3)
 //   part 3   text/rfc822-headers, or message/rfc822 when the sender asked
 //            RET=FULL on a failure (RFC 3461 §4.3; delays always return
-//            headers only, as Postfix does)
+//            headers only, as Postfix does; a REQUIRETLS message always
+//            headers only, RFC 8689 §5)
 // For SMTPUTF8 mail the message/global-* types and "utf-8" address type
 // of RFC 6533 are used instead.
 //

@@ -69,6 +69,12 @@ struct Envelope {
     bool body_8bit = false;
     std::string ret;              // DSN RET= (FULL|HDRS) or ""
     std::string envid;            // DSN ENVID= or ""
+    // RFC 8689 (docs/requiretls.md): MAIL FROM carried REQUIRETLS; every
+    // onward hop must be verified TLS that offers REQUIRETLS, else bounce.
+    bool requiretls = false;
+    // RFC 8689 §3 "TLS-Required: No" (only without REQUIRETLS): the sender
+    // asks that recipient-side policies (MTA-STS, DANE) not stop delivery.
+    bool tls_optional = false;
     // Header lines mxgate adds in front of the message (Received:,
     // Authentication-Results:), CRLF-terminated, stored apart from the body.
     std::string prepend;

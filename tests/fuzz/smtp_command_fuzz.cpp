@@ -8,6 +8,8 @@
 //  - every parse error maps to a 5xx reply with an enhanced code and a
 //    single-line wire form;
 //  - a parsed path re-parses from its address() to the same mailbox;
+//  - REQUIRETLS is set exactly when the parameter was given, on MAIL only,
+//    without a value (RFC 8689 §2);
 //  - recipient policy never accepts a path that classify_relay() flags, or
 //    a domain that is not an owner domain (except <postmaster>): never an
 //    open relay, whatever the form.
@@ -122,7 +124,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             check_reply(r);
             continue;
         }
-        if (const auto* pa = std::get_if<PathArgs>(&p.command.args)) check_path(pa->path, p.command.verb == Verb::rcpt);
+        if (const auto* pa = std::get_if<PathArgs>(&p.command.args)) {
+            check_path(pa->path, p.command.verb == Verb::rcpt);
+            // RFC 8689 §2: REQUIRETLS is a MAIL parameter without a value.
+            const auto it = pa->params.all.find("REQUIRETLS");
+            check(pa->params.requiretls == (it != pa->params.all.end()));
+            if (pa->params.requiretls) check(p.command.verb == Verb::mail && it->second.empty());
+        }
     }
 
     // The raw input as one mailbox, as RCPT would see it.

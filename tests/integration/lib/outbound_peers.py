@@ -5,7 +5,10 @@
 - MxHost: a receiving MX on its own loopback address, port 25, with a
   behaviour: "plain" (no STARTTLS), "tls" (STARTTLS with a certificate),
   "fail" (offers STARTTLS, answers 220, then sends garbage instead of a
-  handshake). Records every message with whether it arrived over TLS.
+  handshake). Records every message with whether it arrived over TLS and
+  its MAIL command line (mail_cmd). after_tls: extra EHLO keywords offered
+  only after STARTTLS (e.g. ["REQUIRETLS"], RFC 8689 — no Debian MTA
+  implements it, so this fixture plays the REQUIRETLS-capable MX).
 - PolicyServer: an HTTPS server (ssl + http.server) on ADDRESS:443 that
   serves /.well-known/mta-sts.txt per Host header: (status, content-type,
   body, extra headers).
@@ -69,8 +72,9 @@ class TestCA:
 
 
 class MxHost:
-    def __init__(self, address, behaviour, cert=None, port=25, name="mx.test"):
+    def __init__(self, address, behaviour, cert=None, port=25, name="mx.test", after_tls=()):
         self.address, self.port, self.behaviour, self.name = address, port, behaviour, name
+        self.after_tls = list(after_tls)
         self.messages = []      # dicts: mail_from, rcpts, data, tls
         self.connections = 0
         self.ctx = None
@@ -127,6 +131,8 @@ class MxHost:
                     ext = ["PIPELINING", "8BITMIME"]
                     if self.behaviour in ("tls", "fail") and not tls:
                         ext.append("STARTTLS")
+                    if tls:
+                        ext += self.after_tls
                     lines = [self.name] + ext
                     for i, l in enumerate(lines):
                         send(("250 " if i == len(lines) - 1 else "250-") + l)
@@ -139,7 +145,7 @@ class MxHost:
                     f = conn.makefile("rb")
                     tls = True
                 elif verb == "MAIL":
-                    state = {"from": cmd[10:].strip("<> "), "rcpts": []}
+                    state = {"from": cmd[10:].split(">")[0].strip("<> "), "rcpts": [], "cmd": cmd}
                     send("250 2.1.0 ok")
                 elif verb == "RCPT":
                     state["rcpts"].append(cmd[8:].strip("<> "))
@@ -154,7 +160,7 @@ class MxHost:
                         data += l
                     with self.lock:
                         self.messages.append({"mail_from": state["from"], "rcpts": state["rcpts"],
-                                              "data": data, "tls": tls})
+                                              "data": data, "tls": tls, "mail_cmd": state.get("cmd", "")})
                     send("250 2.0.0 queued")
                 elif verb == "RSET":
                     send("250 2.0.0 ok")

@@ -160,6 +160,17 @@ TEST_CASE("EHLO capabilities", "[client][ehlo]") {
     CHECK(c.chunking);
 }
 
+TEST_CASE("EHLO capabilities: REQUIRETLS (RFC 8689)", "[client][ehlo][requiretls]") {
+    Reply r;
+    std::string err;
+    REQUIRE(parse_reply("250-mx.example\r\n250-PIPELINING\r\n250 requiretls\r\n", r, err));
+    CHECK(parse_ehlo(r).requiretls);
+    REQUIRE(parse_reply("250-mx.example\r\n250 STARTTLS\r\n", r, err));
+    CHECK_FALSE(parse_ehlo(r).requiretls);
+    REQUIRE(parse_reply("250 REQUIRETLS\r\n", r, err));  // the greeting line is the server's name
+    CHECK_FALSE(parse_ehlo(r).requiretls);
+}
+
 TEST_CASE("EHLO capabilities: greeting line is not a keyword; odd SIZE", "[client][ehlo]") {
     Reply r;
     std::string err;

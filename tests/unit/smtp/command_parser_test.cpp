@@ -180,7 +180,21 @@ TEST_CASE("command parser: MAIL parameters", "[command][params]") {
         {"MAIL FROM:<a@b.example> -X", "ERR 501 5.5.4"},
         {"MAIL FROM:<a@b.example> SIZE=1  BODY=8BITMIME", "MAIL <a@b.example> BODY=8BITMIME SIZE=1"},
         {"MAIL FROM:<a@b.example> SIZE=1=2", "ERR 501 5.5.4"},
+        // RFC 8689 §2: REQUIRETLS has no value and belongs to MAIL only.
+        {"MAIL FROM:<a@b.example> REQUIRETLS", "MAIL <a@b.example> REQUIRETLS"},
+        {"MAIL FROM:<a@b.example> requiretls", "MAIL <a@b.example> REQUIRETLS"},
+        {"MAIL FROM:<> REQUIRETLS", "MAIL <> REQUIRETLS"},
+        {"MAIL FROM:<a@b.example> REQUIRETLS=yes", "ERR 501 5.5.4"},
+        {"MAIL FROM:<a@b.example> REQUIRETLS=", "ERR 501 5.5.4"},
+        {"MAIL FROM:<a@b.example> REQUIRETLS REQUIRETLS", "ERR 501 5.5.4"},
+        {"MAIL FROM:<a@b.example> REQUIRE-TLS", "ERR 555 5.5.4"},
     });
+    for (const char* line : {"MAIL FROM:<a@b.example> REQUIRETLS SIZE=10", "MAIL FROM:<a@b.example> SMTPUTF8 requiretls"}) {
+        const auto r = parse_command(line);
+        REQUIRE(r.ok());
+        CHECK(std::get<PathArgs>(r.command.args).params.requiretls);
+    }
+    CHECK_FALSE(std::get<PathArgs>(parse_command("MAIL FROM:<a@b.example> SIZE=10").command.args).params.requiretls);
     const auto p = parse_command("MAIL FROM:<a@b.example> SIZE=1234 BODY=8BITMIME SMTPUTF8 RET=FULL");
     REQUIRE(p.ok());
     const auto& params = std::get<PathArgs>(p.command.args).params;
@@ -197,6 +211,7 @@ TEST_CASE("command parser: RCPT TO", "[command][path]") {
         {"RCPT TO:bob@example.org", "ERR 501 5.5.4"},
         {"RCPT TO:<>", "ERR 501 5.1.3"},
         {"RCPT TO:<postmaster>", "RCPT <postmaster> postmaster"},
+        {"RCPT TO:<bob@example.org> REQUIRETLS", "ERR 555 5.5.4"},  // MAIL-only (RFC 8689 §2)
         {"RCPT TO:<PostMaster>", "RCPT <postmaster> postmaster"},
         {"RCPT TO:<\"postmaster\">", "RCPT <\"postmaster\"> quoted local=postmaster no-at"},
         {"RCPT TO:<bob>", "RCPT <bob> no-at"},

@@ -20,7 +20,8 @@ bool same(const Envelope& a, const Envelope& b) {
     return a.id == b.id && a.sender == b.sender && a.arrival == b.arrival && a.client_ip == b.client_ip &&
            a.helo == b.helo && a.auth_user == b.auth_user && a.listener == b.listener &&
            a.smtputf8 == b.smtputf8 && a.body_8bit == b.body_8bit && a.ret == b.ret && a.envid == b.envid &&
-           a.prepend == b.prepend && a.size == b.size;
+           a.prepend == b.prepend && a.size == b.size && a.requiretls == b.requiretls &&
+           a.tls_optional == b.tls_optional;
 }
 
 Envelope full_envelope() {
@@ -231,8 +232,48 @@ TEST_CASE("version 1 envelopes (no NOTIFY) still decode", "[codec]") {
     auto d = decode_envelope(v1);
     REQUIRE(d);
     CHECK(same(*d, e));
-    // A version 1 file re-encodes as version 2.
+    // A version 1 file re-encodes as the current version.
     CHECK(encode_envelope(*d) == v2);
+}
+
+// Version 3 added the RFC 8689 flag bits (REQUIRETLS, TLS-Required: No) to
+// the 'f' field; version 2 files (same fields) still decode, and a version
+// 1 or 2 record with those bits set is corrupt.
+TEST_CASE("version 2 envelopes decode; REQUIRETLS flags round-trip in version 3", "[codec][requiretls]") {
+    Envelope e = full_envelope();
+    std::string v3 = encode_envelope(e);
+    REQUIRE(v3[4] == 3);
+    std::string v2 = v3;
+    v2[4] = 2;
+    auto d = decode_envelope(v2);
+    REQUIRE(d);
+    CHECK(same(*d, e));
+    CHECK_FALSE(d->requiretls);
+    CHECK_FALSE(d->tls_optional);
+    CHECK(encode_envelope(*d) == v3);  // re-encodes as version 3
+
+    for (int which = 0; which < 2; ++which) {
+        Envelope f = full_envelope();
+        f.requiretls = which == 0;
+        f.tls_optional = which == 1;
+        const std::string enc = encode_envelope(f);
+        auto back = decode_envelope(enc);
+        REQUIRE(back);
+        CHECK(same(*back, f));
+        CHECK(back->requiretls == (which == 0));
+        CHECK(back->tls_optional == (which == 1));
+        CHECK(encode_envelope(*back) == enc);
+        // The same bytes labelled version 2 are refused: v2 had no such bit.
+        std::string old = enc;
+        old[4] = 2;
+        CHECK_FALSE(decode_envelope(old));
+    }
+    // Both at once is impossible (RFC 8689 §4.1: the header is ignored
+    // under REQUIRETLS, so mxgate never stores it).
+    Envelope both = full_envelope();
+    both.requiretls = true;
+    both.tls_optional = true;
+    CHECK_FALSE(decode_envelope(encode_envelope(both)));
 }
 
 TEST_CASE("NOTIFY values outside RFC 3461 are rejected", "[codec]") {
