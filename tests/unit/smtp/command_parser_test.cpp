@@ -183,7 +183,7 @@ TEST_CASE("command parser: MAIL parameters", "[command][params]") {
         // RFC 8689 §2: REQUIRETLS has no value and belongs to MAIL only.
         {"MAIL FROM:<a@b.example> REQUIRETLS", "MAIL <a@b.example> REQUIRETLS"},
         {"MAIL FROM:<a@b.example> requiretls", "MAIL <a@b.example> REQUIRETLS"},
-        {"MAIL FROM:<> REQUIRETLS", "MAIL <> REQUIRETLS"},
+        {"MAIL FROM:<> REQUIRETLS", "MAIL <> null REQUIRETLS"},
         {"MAIL FROM:<a@b.example> REQUIRETLS=yes", "ERR 501 5.5.4"},
         {"MAIL FROM:<a@b.example> REQUIRETLS=", "ERR 501 5.5.4"},
         {"MAIL FROM:<a@b.example> REQUIRETLS REQUIRETLS", "ERR 501 5.5.4"},

@@ -110,9 +110,9 @@ TEST_CASE("trailing bytes after the end field are rejected", "[codec]") {
 
 TEST_CASE("unknown version, wrong magic, and swapped records are rejected", "[codec]") {
     std::string env = encode_envelope(full_envelope());
-    std::string v3 = env;
-    v3[4] = 3;
-    CHECK_FALSE(decode_envelope(v3));
+    std::string v4 = env;
+    v4[4] = 4;  // newer than this build
+    CHECK_FALSE(decode_envelope(v4));
     std::string v0 = env;
     v0[4] = 0;
     CHECK_FALSE(decode_envelope(v0));
@@ -188,7 +188,9 @@ TEST_CASE("out-of-range enum, flag and boolean values are rejected", "[codec]") 
     size_t f = enc.find(std::string("f\0\0\0\1", 5));
     REQUIRE(f != std::string::npos);
     bad = enc;
-    bad[f + 5] = 4;
+    bad[f + 5] = 16;  // bits 0-3 are defined (version 3), bit 4 is not
+    CHECK_FALSE(decode_envelope(bad));
+    bad[f + 5] = 12;  // REQUIRETLS and TLS-Required: No together
     CHECK_FALSE(decode_envelope(bad));
 
     DeliveryState st = sample_state();
