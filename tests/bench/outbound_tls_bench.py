@@ -134,7 +134,7 @@ def message(i, size):
     head = (f"From: {FROM}\r\nTo: {RCPT}\r\nSubject: outbound bench {i}\r\n"
             f"Message-ID: <bench-{i}-{time.monotonic_ns()}@source.test>\r\n\r\n")
     row = "x" * 76 + "\r\n"
-    body = row * max(1, (size - len(head)) // len(row))
+    body = row * (size // len(row) + 1)  # SIZE bytes of body, like smtp-source -l SIZE
     return (head + body).encode()
 
 
