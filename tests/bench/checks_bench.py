@@ -28,7 +28,7 @@ started fresh with an empty spool, alternating which goes first:
   CPU µs/msg        the mxgate process's utime+stime over the phase / N
   replies           every end-of-data reply code (451 4.3.2 = check pool full)
 Load average and CPU steal time are recorded at the start and end of each run.
-smtp_replay's own ceiling is measured first against Postfix's smtp-sink.
+smtp_replay's own ceiling is measured first, into tls_sink (--tls-sink) or smtp-sink.
 
 Needs root (source address binding is not, but the relays log to the work
 directory and unbound is started), Postfix's smtp-sink, unbound, python3-dkim.
@@ -44,7 +44,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import Conditions, MxgateProcess, Sink, disk_of, log, machine, med, proc_status
+from benchlib import Conditions, MxgateProcess, Sink, disk_of, log, machine, med, proc_status, wait_port
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from lib.dkimkeys import import_dkim, make_key, txt  # noqa: E402
@@ -120,6 +120,29 @@ def build_messages(path, count, domains, size, privkey):
             f.write(f"{sender} {RCPT} {len(data)}\n".encode() + data)
 
 
+class _Proc:
+    def __init__(self, proc):
+        self.proc = proc
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+def start_replay_sink(tls_sink, workdir):
+    if not tls_sink:
+        return Sink(REPLAY_SINK).start()
+    crt, key = os.path.join(workdir, "sink.crt"), os.path.join(workdir, "sink.key")
+    if not os.path.exists(crt):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key, "-out", crt, "-days", "2", "-subj", "/CN=sink.checks.test"],
+                       check=True, capture_output=True)
+    p = subprocess.Popen([tls_sink, "serve", REPLAY_SINK[0], str(REPLAY_SINK[1]), crt, key],
+                         stdout=subprocess.DEVNULL)
+    wait_port(REPLAY_SINK, proc=p)
+    return _Proc(p)
+
+
 def replay(binary, addr, conc, n, msgfile, timeout=600):
     r = subprocess.run([binary, addr[0], str(addr[1]), str(conc), str(n), msgfile, CLIENT], capture_output=True,
                        text=True, timeout=timeout)
@@ -161,6 +184,7 @@ def main():
     ap.add_argument("--mxgate", required=True, help="mxgate binary (a Release build)")
     ap.add_argument("--replay", required=True, help="smtp_replay binary (tests/bench/smtp_replay.cpp)")
     ap.add_argument("--workdir", default="bench-out-checks", help="spools, logs and results (on the real disk)")
+    ap.add_argument("--tls-sink", help="tls_sink binary: the sink for smtp_replay's ceiling (else smtp-sink)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--concurrency", default="1,10,50")
     ap.add_argument("--size", type=int, default=4096)
@@ -210,17 +234,20 @@ def main():
         info = {"machine": machine(), "disk": disk_of(workdir), "nice": args.nice, "runs": args.runs,
                 "size": args.size, "domains": args.domains, "signed": args.signed,
                 "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "replay_alone": {}, "cells": []}
-        # The load generator's ceiling: the same messages into smtp-sink.
-        sink = Sink(REPLAY_SINK)
+        # The load generator's ceiling: the same messages into a sink that
+        # does nothing else (tls_sink without STARTTLS: a thread per
+        # connection; smtp-sink, one process, is slower at c=50 than the client).
+        info["replay_alone_into"] = "tls_sink" if args.tls_sink else "smtp-sink"
         for c in concs:
             cond = Conditions().start()
-            sink.start()
+            sink = start_replay_sink(args.tls_sink, workdir)
             try:
                 rep = replay(args.replay, REPLAY_SINK, c, count(c), msgfile)
             finally:
                 sink.stop()
             info["replay_alone"][c] = dict(rep, **cond.finish())
-            log(f"smtp_replay alone into smtp-sink, c={c}: {rep['per_s']:.0f} msgs/s, p99 {rep['p99_us']} µs")
+            log(f"smtp_replay alone into {info['replay_alone_into']}, c={c}: {rep['per_s']:.0f} msgs/s, "
+                f"p99 {rep['p99_us']} µs")
 
         for c in concs:
             n = count(c)
@@ -260,7 +287,7 @@ def report(info):
     out = [f"machine: {info['machine']}; disk: {info['disk']}; {info['runs']} run(s), nice {info['nice']}, "
            f"{info['size']}-byte messages from {info['domains']} sender domains ({info['signed']} signed); "
            f"started {info['started']}",
-           "smtp_replay alone (into smtp-sink): " + ", ".join(
+           f"smtp_replay alone (into {info.get('replay_alone_into', 'smtp-sink')}): " + ", ".join(
                f"c={c} {v['per_s']:.0f} msgs/s" for c, v in info["replay_alone"].items()), "",
            "| conc | mxgate | accepted msgs/s | delivered msgs/s | p50 accept ms | p99 accept ms | CPU µs/msg "
            "| replies (all runs) |", "|---|---|---|---|---|---|---|---|"]
