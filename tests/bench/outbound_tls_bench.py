@@ -6,6 +6,7 @@ Not a test: never run by ctest (STYLE.md §3). Results and the exact
 commands: docs/performance-outbound-tls.md.
 
     unbound 127.0.17.53:53   dest.test MX 10 mx.dest.test, mx.dest.test A 127.0.17.2
+                             (zone test. with an SOA: negative answers are cached)
     mxgate  submission 127.0.17.1:2587 ─┐
     Postfix smtpd      127.0.17.3:2525 ─┴─ STARTTLS (verify, test CA) ─▶ tls_sink 127.0.17.2:25
 
@@ -68,6 +69,7 @@ DNS = ("127.0.17.53", 53)
 FROM = "bench@source.test"
 RCPT = "user@dest.test"
 USER, PASSWORD = "bench", "Bench-pw-17x"
+SOA = "test. 300 SOA ns.test. hostmaster.test. 1 3600 600 86400 300"
 
 MXGATE_CONFIG = """\
 hostname: gw.source.test
@@ -194,9 +196,10 @@ class TlsSink:
 class MxgateOutbound(MxgateProcess):
     name = "mxgate"
 
-    def __init__(self, binary, workdir, ca_file):
-        super().__init__(binary, os.path.join(workdir, "mxgate"), MX_SUB)
+    def __init__(self, binary, workdir, ca_file, name="mxgate"):
+        super().__init__(binary, os.path.join(workdir, name), MX_SUB)
         self.ca = ca_file
+        self.name = name
 
     def setup(self):
         self.write_config(MXGATE_CONFIG.format(dir=self.dir, host=MX_SUB[0], port=MX_SUB[1], ca=self.ca,
@@ -309,7 +312,7 @@ class PostfixOutbound(PostfixInstance):
 def run_once(system, sink, n, size, timeout=600):
     cond = Conditions().start()
     system.start()
-    verified0 = system.verified_connections() if system.name != "mxgate" else 0
+    verified0 = 0 if isinstance(system, MxgateOutbound) else system.verified_connections()
     try:
         t_pre = time.monotonic()
         system.preload(n, size)
@@ -360,6 +363,8 @@ def main():
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--systems", default="mxgate,postfix,postfix-noreuse")
+    ap.add_argument("--extra-mxgate", action="append", default=[], metavar="LABEL=BINARY",
+                    help="another mxgate build measured in the same runs as system LABEL (e.g. a change under test)")
     ap.add_argument("--quick", action="store_true", help="one run, 500 messages")
     ap.add_argument("--nice", type=int, default=0, help="nice increment for everything (e.g. -10)")
     args = ap.parse_args()
@@ -379,15 +384,21 @@ def main():
     ca = TestCA(workdir)
     crt, key = ca.issue("mx.dest.test", ["mx.dest.test"])
     sink = TlsSink(os.path.abspath(args.tls_sink), SINK, crt, key)
-    records = ["dest.test. 300 MX 10 mx.dest.test.", f"mx.dest.test. 300 A {SINK[0]}",
+    # The SOA makes negative answers (no _mta-sts TXT, no TLSA, no AAAA)
+    # cacheable, as on real zones (RFC 2308); without it every lookup
+    # would go to the server again.
+    records = [SOA, "dest.test. 300 MX 10 mx.dest.test.", f"mx.dest.test. 300 A {SINK[0]}",
                f"gw.source.test. 300 A {MX_SUB[0]}", f"pf.source.test. 300 A {PF[0]}"]
-    dns = DnsServer(DNS[0], DNS[1], records=records)
+    dns = DnsServer(DNS[0], DNS[1], records=records, zones=["test."])
     dns.start()
     try:
         systems = {}
         for name in [s for s in args.systems.split(",") if s]:
             systems[name] = (MxgateOutbound(args.mxgate, workdir, ca.ca_file) if name == "mxgate"
                              else PostfixOutbound(workdir, ca.ca_file, reuse=(name == "postfix")))
+        for extra in args.extra_mxgate:
+            label, _, binary = extra.partition("=")
+            systems[label] = MxgateOutbound(binary, workdir, ca.ca_file, name=label)
         for s in systems.values():
             s.setup()
         info = {"machine": machine(), "disk": disk_of(workdir), "started": time.strftime("%Y-%m-%d %H:%M:%S UTC",
