@@ -398,3 +398,22 @@ class Conditions:
         return {"load_start": [round(x, 2) for x in self.load_start],
                 "load_end": [round(x, 2) for x in os.getloadavg()],
                 "steal_pct": round(100.0 * (s1 - self._s0) / total, 1)}
+
+
+def sched_wait(pids):
+    """Seconds the threads of PIDS have spent runnable but waiting for a
+    CPU (the second field of /proc/PID/task/TID/schedstat), summed; the
+    threads of processes that have exited are not counted."""
+    total = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return total / 1e9

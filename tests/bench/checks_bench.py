@@ -44,7 +44,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import Conditions, MxgateProcess, Sink, disk_of, log, machine, med, proc_status, wait_port
+from benchlib import Conditions, MxgateProcess, Sink, disk_of, log, machine, med, proc_status, sched_wait, wait_port
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from lib.dkimkeys import import_dkim, make_key, txt  # noqa: E402
@@ -158,6 +158,7 @@ def run_once(relay, sink, replay_bin, conc, n, msgfile, timeout=600):
     try:
         time.sleep(0.5)
         cpu0 = relay.cpu()
+        wait0 = sched_wait(relay.pids())
         t0 = time.monotonic()
         rep = replay(replay_bin, relay.listen, conc, n, msgfile, timeout)
         accepted = rep["accepted"]
@@ -166,7 +167,8 @@ def run_once(relay, sink, replay_bin, conc, n, msgfile, timeout=600):
         while relay.queued() and time.monotonic() < deadline:
             time.sleep(0.02)
         cpu1 = relay.cpu()
-        res = {"accepted_per_s": rep["per_s"], "delivered_per_s": accepted / (t_del - t0) if accepted else 0.0,
+        waited = sched_wait(relay.pids()) - wait0
+        res = {"runqueue_wait_us_per_msg": waited * 1e6 / n,"accepted_per_s": rep["per_s"], "delivered_per_s": accepted / (t_del - t0) if accepted else 0.0,
                "p50_ms": rep["p50_us"] / 1000, "p99_ms": rep["p99_us"] / 1000, "max_ms": rep["max_us"] / 1000,
                "cpu_us_per_msg": (cpu1 - cpu0) * 1e6 / n, "codes": rep["codes"], "failed": rep["failed"],
                "first_rejection": rep["first_rejection"], "peak_rss": proc_status(relay.proc.pid, "VmHWM")}
@@ -261,7 +263,7 @@ def main():
                     per[k].append(res)
                     log(f"c={c} run {r + 1} {k}: accepted {res['accepted_per_s']:.0f}/s, delivered "
                         f"{res['delivered_per_s']:.0f}/s, p50 {res['p50_ms']:.1f} ms, p99 {res['p99_ms']:.1f} ms, "
-                        f"{res['cpu_us_per_msg']:.0f} µs CPU/msg, codes {res['codes']}, verdicts {res['verdicts']}, "
+                        f"{res['cpu_us_per_msg']:.0f} µs CPU/msg ({res['runqueue_wait_us_per_msg']:.0f} µs waiting for a CPU), codes {res['codes']}, verdicts {res['verdicts']}, "
                         f"load {res['load_start'][0]}→{res['load_end'][0]}, steal {res['steal_pct']} %")
             cell = {"concurrency": c, "messages": n, "results": {}}
             for k, lst in per.items():
@@ -291,7 +293,7 @@ def report(info):
            f"smtp_replay alone (into {info.get('replay_alone_into', 'smtp-sink')}): " + ", ".join(
                f"c={c} {v['per_s']:.0f} msgs/s" for c, v in info["replay_alone"].items()), "",
            "| conc | mxgate | accepted msgs/s | delivered msgs/s | p50 accept ms | p99 accept ms | CPU µs/msg "
-           "| replies (all runs) |", "|---|---|---|---|---|---|---|---|"]
+           "| waiting for a CPU µs/msg | replies (all runs) |", "|---|---|---|---|---|---|---|---|---|"]
     for cell in info["cells"]:
         for k, r in cell["results"].items():
             codes = {}
@@ -300,6 +302,7 @@ def report(info):
                     codes[code] = codes.get(code, 0) + cnt
             out.append(f"| {cell['concurrency']} | {k} | {r['accepted_per_s']:.0f} | {r['delivered_per_s']:.0f} | "
                        f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['cpu_us_per_msg']:.0f} | "
+                       f"{med([x.get('runqueue_wait_us_per_msg') for x in r['runs']]) or 0:.0f} | "
                        + ", ".join(f"{c}×{v}" for c, v in sorted(codes.items())) + " |")
     for cell in info["cells"]:
         on, off = cell["results"].get("checks-on"), cell["results"].get("checks-off")

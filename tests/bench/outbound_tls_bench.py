@@ -56,7 +56,7 @@ import threading
 import time
 
 from benchlib import (MASTER_CF, SMTP_SOURCE, Conditions, MxgateProcess, PostfixInstance, disk_of, log, machine,
-                      med, wait_port)
+                      med, sched_wait, wait_port)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from lib.dnsserver import DnsServer  # noqa: E402
@@ -319,6 +319,7 @@ def run_once(system, sink, n, size, timeout=600):
         preload_s = time.monotonic() - t_pre
         sink.start()
         cpu0 = system.cpu()
+        wait0 = {p: sched_wait([p]) for p in system.pids()}
         t0 = time.monotonic()
         for cmd in system.release_cmds():
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -329,10 +330,14 @@ def run_once(system, sink, n, size, timeout=600):
         while system.queued() and time.monotonic() < deadline:
             time.sleep(0.02)
         cpu1 = system.cpu()
+        # Time the relay's threads were runnable but had no CPU (processes
+        # that exited meanwhile are not counted).
+        waited = sum(sched_wait([p]) - wait0.get(p, 0.0) for p in system.pids())
         time.sleep(0.3)  # the last log lines
         verified = system.verified_connections() - verified0
         return dict({"per_s": n / (t_done - t0), "cpu_us_per_msg": (cpu1 - cpu0) * 1e6 / n,
                      "verified_tls_connections": verified,
+                     "runqueue_wait_us_per_msg": waited * 1e6 / n,
                      "connections": sink.get("conn"), "handshakes": sink.get("tls"), "resumed": sink.get("resumed"),
                      "handshakes_per_msg": sink.get("tls") / n, "preload_s": preload_s}, **cond.finish())
     finally:
@@ -418,7 +423,8 @@ def main():
                 per[k].append(res)
                 log(f"run {r + 1} {k}: {res['per_s']:.0f} msgs/s, {res['cpu_us_per_msg']:.0f} µs CPU/msg, "
                     f"{res['handshakes']} TLS handshakes ({res['resumed']} resumed) on {res['connections']} "
-                    f"connections ({res['verified_tls_connections']} logged as verified) for {args.messages} messages; load {res['load_start'][0]}→{res['load_end'][0]}, "
+                    f"connections ({res['verified_tls_connections']} logged as verified), "
+                    f"{res['runqueue_wait_us_per_msg']:.0f} µs/msg waiting for a CPU, for {args.messages} messages; load {res['load_start'][0]}→{res['load_end'][0]}, "
                     f"steal {res['steal_pct']} %")
         info["results"] = {k: {"runs": v, "per_s": med([x["per_s"] for x in v]),
                                "cpu_us_per_msg": med([x["cpu_us_per_msg"] for x in v]),
@@ -437,12 +443,15 @@ def report(info):
            f"{info['runs']} run(s), nice {info['nice']}; started {info['started']}",
            "tls_sink alone: " + ", ".join(f"{c} connections {v['per_s']:.0f} msgs/s"
                                           for c, v in info["sink_ceiling"].items()),
-           "", "| relay | msgs/s (median) | runs | CPU µs/msg | TLS handshakes/msg | connections per run (logged verified) |",
-           "|---|---|---|---|---|---|"]
+           "", "| relay | msgs/s (median) | runs | CPU µs/msg | waiting for a CPU µs/msg | TLS handshakes/msg "
+           "| connections per run (logged verified) |",
+           "|---|---|---|---|---|---|---|"]
     for k, r in info["results"].items():
         runs = ", ".join(f"{x['per_s']:.0f}" for x in r["runs"])
         conns = ", ".join(f"{x['connections']} ({x['verified_tls_connections']} verified)" for x in r["runs"])
-        out.append(f"| {k} | {r['per_s']:.0f} | {runs} | {r['cpu_us_per_msg']:.0f} | "
+        wait = med([x.get("runqueue_wait_us_per_msg") for x in r["runs"]])
+        wait = f"{wait:.0f}" if wait is not None else "–"
+        out.append(f"| {k} | {r['per_s']:.0f} | {runs} | {r['cpu_us_per_msg']:.0f} | {wait} | "
                    f"{r['handshakes_per_msg']:.3f} | {conns} |")
     res = info["results"]
     if "mxgate" in res:
