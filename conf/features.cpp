@@ -31,7 +31,7 @@ constexpr Gate kGates[] = {
     {Feature::outbound_policies, true, nullptr},
     {Feature::use_mta_sts, true, nullptr},
     {Feature::use_dane, true, nullptr},
-    {Feature::tlsrpt, false, [](Config& c) { c.tls.outbound.tlsrpt.enabled = false; }},
+    {Feature::tlsrpt, true, nullptr},
     {Feature::dnssec_validate, true, nullptr},
     {Feature::dkim_sign, true, nullptr},
     {Feature::auth, true, nullptr},

@@ -110,6 +110,50 @@ std::string tlsrpt_mailto_address(std::string_view uri) {
     return out;
 }
 
+std::optional<HttpsUri> tlsrpt_https_uri(std::string_view uri) {
+    if (!starts_with_ci(uri, "https://") || uri.size() > kMaxUri) return std::nullopt;
+    for (char c : uri) {
+        const auto uc = static_cast<unsigned char>(c);
+        if (uc <= 0x20 || uc >= 0x7f) return std::nullopt;
+    }
+    std::string_view rest = uri.substr(8);
+    if (const size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+    const size_t slash = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, slash);
+    HttpsUri out;
+    if (slash != std::string_view::npos) {
+        out.target = std::string(rest.substr(slash));
+        if (out.target[0] == '?') out.target = "/" + out.target;
+    }
+    if (authority.find('@') != std::string_view::npos) return std::nullopt;
+    if (const size_t colon = authority.find(':'); colon != std::string_view::npos) {
+        const std::string_view port = authority.substr(colon + 1);
+        if (port.empty() || port.size() > 5) return std::nullopt;
+        unsigned v = 0;
+        for (char c : port) {
+            if (c < '0' || c > '9') return std::nullopt;
+            v = v * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (v == 0 || v > 65535) return std::nullopt;
+        out.port = static_cast<uint16_t>(v);
+        authority = authority.substr(0, colon);
+    }
+    if (!authority.empty() && authority.back() == '.') authority.remove_suffix(1);
+    if (authority.empty() || authority.size() > 253) return std::nullopt;
+    // A DNS name: letters, digits, '-' and '.', no empty label.
+    char prev = '.';
+    for (char c : authority) {
+        const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && c != '-' && c != '.') return std::nullopt;
+        if (c == '.' && prev == '.') return std::nullopt;
+        out.host += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        prev = c;
+    }
+    // All digits and dots would be an IPv4 literal: the certificate check needs a name.
+    if (out.host.find_first_not_of("0123456789.") == std::string::npos) return std::nullopt;
+    return out;
+}
+
 std::optional<TlsRptRecord> parse_tlsrpt_record(std::string_view txt, std::string& error) {
     static constexpr std::string_view kVersion = "v=TLSRPTv1";
     if (txt.substr(0, kVersion.size()) != kVersion) {

@@ -8,6 +8,7 @@
 // record invalid (no report is sent, rather than one to a mangled address).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,5 +32,16 @@ std::optional<TlsRptRecord> select_tlsrpt_record(const std::vector<std::string>&
 // For a mailto: URI: the address (percent-decoded, without "?..." headers);
 // "" if the URI is not a usable mailto:.
 std::string tlsrpt_mailto_address(std::string_view uri);
+
+// For an https: URI (RFC 8460 §3: where reports are POSTed): host
+// (lower-case DNS name; no IP literals, no userinfo), port (default 443)
+// and target (path + query, "/" when empty; no fragment). nullopt when the
+// URI is not of that form.
+struct HttpsUri {
+    std::string host;
+    uint16_t port = 443;
+    std::string target = "/";
+};
+std::optional<HttpsUri> tlsrpt_https_uri(std::string_view uri);
 
 }  // namespace mxgate::tlspolicy

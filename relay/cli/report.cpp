@@ -8,6 +8,8 @@
 #include "relay/cli/commands.hpp"
 #include "relay/core/event_journal.hpp"
 #include "relay/report/report.hpp"
+#include "relay/report/report_tlsrpt.hpp"
+#include "relay/server/control.hpp"
 
 namespace mxgate::cli {
 
@@ -15,14 +17,18 @@ namespace {
 
 constexpr const char* kReportUsage =
     "usage: mxgate report downgrades|tls|auth [--since T] [--json] [-c FILE]\n"
+    "       mxgate report tls --send-now [-c FILE]\n"
     "  downgrades  per sending host: inbound TLS failures, plaintext retries,\n"
     "              suspect plaintext from MTA-STS/DANE domains, dry-run refusals,\n"
     "              last seen, senders affected\n"
-    "  tls         inbound and outbound TLS: versions, ciphers, failures, fallbacks\n"
+    "  tls         inbound and outbound TLS: versions, ciphers, failures, fallbacks;\n"
+    "              TLS-RPT results per policy domain and day\n"
     "  auth        logins per user and network, lockouts, cleartext exposures\n"
     "  --since T   only events at or after T: RFC 3339 (2026-11-22T10:00:00Z)\n"
     "              or a duration back from now (30m, 24h, 7d, 2w)\n"
-    "  --json      machine-readable output\n";
+    "  --json      machine-readable output\n"
+    "  --send-now  ask the running daemon to send the TLS-RPT reports due,\n"
+    "              today's so far included (docs/tlsrpt.md)\n";
 
 }  // namespace
 
@@ -35,6 +41,7 @@ int cmd_report(const std::vector<std::string>& args) {
     }
     std::string kind, since;
     bool json = false;
+    bool send_now = false;
     const int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     for (size_t i = 0; i < o->rest.size(); ++i) {
@@ -42,6 +49,10 @@ int cmd_report(const std::vector<std::string>& args) {
         std::string value;
         if (a == "--json") {
             json = true;
+            continue;
+        }
+        if (a == "--send-now") {
+            send_now = true;
             continue;
         }
         if (a == "--since") {
@@ -71,15 +82,40 @@ int cmd_report(const std::vector<std::string>& args) {
         std::cerr << kReportUsage;
         return 2;
     }
+    if (send_now && kind != "tls") {
+        std::cerr << "mxgate report: --send-now goes with tls\n";
+        return 2;
+    }
     auto cfg = load_or_report(config_path(*o));
     if (!cfg) return 2;
+    if (send_now) {
+        const auto answer = server::control_request(server::control_socket_path(*cfg), "tlsrpt-send");
+        if (!answer) {
+            std::cerr << "mxgate report: no daemon is running (the reports are sent by mxgate serve)\n";
+            return 1;
+        }
+        if (answer->rfind("ok ", 0) == 0) {
+            std::cout << answer->substr(3) << "\n";
+            return 0;
+        }
+        std::cerr << "mxgate report: " << *answer << "\n";
+        return 1;
+    }
     const std::vector<core::JournalRecord> events = core::read_journal(cfg->spool, since);
     if (kind == "downgrades") {
         const auto hosts = report::downgrades(events);
         std::cout << (json ? report::downgrades_json(hosts) : report::downgrades_text(hosts));
     } else if (kind == "tls") {
         const auto s = report::tls_summary(events);
-        std::cout << (json ? report::tls_json(s) : report::tls_text(s));
+        const auto days = report::tlsrpt_days(cfg->spool, since.substr(0, 10));
+        if (json) {
+            std::string j = report::tls_json(s);   // "{...}\n": the TLS-RPT view joins the object
+            const size_t close = j.rfind('}');
+            j.insert(close, ",\"tlsrpt\":" + report::tlsrpt_json(days));
+            std::cout << j;
+        } else {
+            std::cout << report::tls_text(s) << report::tlsrpt_text(days);
+        }
     } else {
         const auto s = report::auth_summary(events);
         std::cout << (json ? report::auth_json(s) : report::auth_text(s));

@@ -29,6 +29,7 @@
 #include "relay/core/event_journal.hpp"
 #include "relay/core/state_store.hpp"
 #include "relay/queue/queue_manager.hpp"
+#include "relay/queue/tlsrpt_sender.hpp"
 #include "relay/server/control.hpp"
 #include "relay/server/listener.hpp"
 #include "relay/server/runtime.hpp"
@@ -48,6 +49,7 @@ struct Daemon {
     std::shared_ptr<core::FanOutSink> events;
     std::unique_ptr<server::Runtime> rt;
     std::unique_ptr<queue::QueueManager> queue;
+    std::unique_ptr<queue::TlsRptSender> tlsrpt;
     std::list<std::pair<std::string, asio::ip::tcp::acceptor>> acceptors;
     std::optional<asio::ip::tcp::acceptor> metrics_acceptor;
     std::optional<asio::local::stream_protocol::acceptor> control_acceptor;
@@ -241,6 +243,10 @@ int cmd_serve(const std::vector<std::string>& args) {
         asio::co_spawn(d.io, server::serve_metrics(*d.metrics_acceptor, d.rt->metrics), asio::detached);
     asio::co_spawn(d.io, server::serve_control(*d.rt, *d.control_acceptor), asio::detached);
     d.queue->start();
+    // Daily TLS-RPT reports (RFC 8460; relay/queue/tlsrpt_sender.hpp).
+    d.tlsrpt = std::make_unique<queue::TlsRptSender>(*d.rt);
+    d.rt->tlsrpt = d.tlsrpt.get();
+    asio::co_spawn(d.io, d.tlsrpt->run(), asio::detached);
 
     // 7. signals
     asio::co_spawn(d.io, handle_signals(d), asio::detached);

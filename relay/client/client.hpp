@@ -105,6 +105,7 @@ struct RcptOutcome {
 struct TlsOutcome {
     bool new_connection = false;   // false: a reused connection (already reported)
     bool attempted = false;        // STARTTLS was sent
+    bool starttls_offered = false; // the server's EHLO reply listed STARTTLS (TLS-RPT)
     bool established = false;      // the connection carried the message over TLS
     tlspolicy::SessionInfo info;   // valid when a handshake completed
     std::string error;             // handshake or verification failure, if any
@@ -125,6 +126,7 @@ struct DeliveryOutcome {
     std::vector<RcptOutcome> rcpts;  // parallel to the rcpts argument
     bool connected = false;          // reached a server and got its greeting
     std::string mx;                  // "host[ip]:port" that answered
+    std::string local_ip;            // our address on that connection (TLS-RPT sending-mta-ip)
     std::string error;               // connection-level error, if any
     TlsOutcome tls;
     // The session was given up for a TLS reason (no or refused STARTTLS

@@ -63,6 +63,7 @@ struct Opened {
     std::unique_ptr<SmtpSession> session;
     bool connected = false;
     std::string mx;
+    std::string local_ip;
     std::string error;
     TlsOutcome tls;
     bool retry_plaintext = false;   // opportunistic handshake failed; reconnect may help
@@ -128,6 +129,11 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
         co_return o;
     }
     o.mx = cr.peer;
+    {
+        boost::system::error_code lec;
+        const auto local = cr.socket->local_endpoint(lec);
+        if (!lec) o.local_ip = local.address().to_string();
+    }
     auto s = std::make_unique<SmtpSession>(std::move(*cr.socket), cr.peer, ds.lmtp, st.timeouts);
     auto give_up = [&](std::string why) -> asio::awaitable<void> {
         o.error = std::move(why);
@@ -147,6 +153,7 @@ asio::awaitable<Opened> open_session(asio::any_io_executor ex, core::Resolver& r
         co_return o;
     }
 
+    o.tls.starttls_offered = s->caps().starttls;
     // DANE makes TLS mandatory whatever the mode (RFC 7672 §2.2).
     const bool must_tls = mandatory(ds.tls) || st.dane != nullptr;
     const bool want_tls = (ds.tls != conf::DownstreamTls::none || st.dane != nullptr) && !force_plaintext;
@@ -292,6 +299,7 @@ asio::awaitable<DeliveryOutcome> DownstreamCourier::deliver(const spool::Envelop
         }
         out.connected = o.connected;
         out.mx = o.mx;
+        out.local_ip = o.local_ip;
         out.tls = o.tls;
         if (!o.session) {
             out.error = o.error;

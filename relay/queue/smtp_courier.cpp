@@ -6,6 +6,8 @@
 #include "relay/client/client.hpp"
 #include "relay/queue/dkim_signing.hpp"
 #include "relay/queue/tls_memory.hpp"
+#include "relay/queue/tlsrpt_recorder.hpp"
+#include "relay/queue/tlsrpt_sender.hpp"
 #include "tlspolicy/dane.hpp"
 #include "tlspolicy/mta_sts_client.hpp"
 #include "tlspolicy/outbound_policy.hpp"
@@ -45,6 +47,7 @@ public:
             const std::string spool = rt_.snapshot()->config->spool;
             sts_cache_ = std::make_unique<core::StateStore>(spool, "mta-sts");
             tls_memory_ = std::make_unique<TlsMemory>(core::StateStore(spool, "tls-seen"));
+            tlsrpt_ = std::make_unique<TlsRptRecorder>(core::StateStore(spool, kTlsRptStore));
         } catch (const std::exception&) {
         }
     }
@@ -160,7 +163,8 @@ private:
         const bool sender_optional = msg.envelope.tls_optional && !requiretls;
         const bool mx_dnssec = mx.authenticated;
         std::optional<tlspolicy::StsPolicy> sts_seen;
-        auto decide_op = decide(snap, route.domain, requiretls, sender_optional, sts_seen);
+        std::string sts_fetch_error;   // TLS-RPT: MTA-STS published, no policy in force
+        auto decide_op = decide(snap, route.domain, requiretls, sender_optional, sts_seen, &sts_fetch_error);
         const tlspolicy::OutboundDecision decision = co_await std::move(decide_op);
         const tlspolicy::ContextPtr ctx = context_for(snap, decision);
         std::string rt_failure;     // first REQUIRETLS refusal ("550 5.7.x ...")
@@ -174,8 +178,12 @@ private:
         const bool want_dane =
             !sender_optional && tlspolicy::dane_wanted(decision.level, snap.config->tls.outbound.use_dane);
         bool used_dane = false;
+        // RFC 8460 §5.3: a TLS-RPT report is delivered despite TLS failures,
+        // and its sessions are not counted in the next report (no loops).
+        const bool report_mail = msg.envelope.listener == kTlsRptListener;
         for (const auto& host : hosts) {
             tlspolicy::MxPlan plan = tlspolicy::plan_for_mx(decision, host);
+            RptContext rpt;   // what TLS-RPT reports this host's session under
             // DANE (RFC 7672, docs/dane.md): per MX host, and it takes
             // precedence over MTA-STS and the configured level.
             std::shared_ptr<const tlspolicy::DanePlan> dane;
@@ -184,6 +192,7 @@ private:
                 auto lookup_op = tlspolicy::lookup_dane(*rt_.resolver, host);
                 tlspolicy::DanePlan dp = co_await std::move(lookup_op);
                 const tlspolicy::DaneEffect eff = tlspolicy::dane_effect(decision.level, dp);
+                rpt.dane(eff, dp);
                 switch (eff.action) {
                     case tlspolicy::DaneAction::keep_level: break;
                     case tlspolicy::DaneAction::defer:
@@ -216,9 +225,19 @@ private:
                                " is neither DNSSEC-signed nor listed by an MTA-STS policy in enforce mode";
             }
             if (requiretls && !dane) plan = tlspolicy::requiretls_raise(std::move(plan), host);
+            if (!rpt.tlsa) rpt.sts(decision, host, sts_fetch_error);
+            if (report_mail) {
+                plan.allowed = true;
+                plan.refusal.clear();
+                plan.tls = tlspolicy::ClientTls::opportunistic;
+                plan.names.clear();
+                dane.reset();
+                dane_key.clear();
+            }
             if (!plan.allowed) {
                 refusals += (refusals.empty() ? "" : "; ") + plan.refusal;
                 if (requiretls && rt_failure.empty()) rt_failure = "550 5.7.10 " + plan.refusal;
+                record_refusal(snap, route.domain, host, rpt, plan);
                 continue;
             }
             // A cached connection is reused only for the same host under the
@@ -240,11 +259,13 @@ private:
             client::ClientSettings st = settings(snap);
             st.verify_names = plan.names;
             st.dane = dane;
+            if (report_mail) st.fallback = conf::Fallback::plaintext_logged;
             client::DownstreamCourier c(rt_.io.get_executor(), rt_.resolver, ds, ctx, st);
             client::DeliveryOutcome r = co_await c.deliver(msg.envelope, body, rcpts, cl.conn);
             attempted = true;
             used_dane = dane != nullptr;
             report_tls(r, route, msg.envelope.id, used_dane ? "dane" : tlspolicy::level_name(decision.level));
+            if (!report_mail) record_session(snap, route.domain, host, rpt, plan, dane != nullptr, r);
             last = to_queue(r);
             used_mx = host;
             used = r;
@@ -302,7 +323,8 @@ private:
     // sender_optional (TLS-Required: No): no MTA-STS at all.
     asio::awaitable<tlspolicy::OutboundDecision> decide(const server::Snapshot& snap, const std::string& domain,
                                                         bool requiretls, bool sender_optional,
-                                                        std::optional<tlspolicy::StsPolicy>& sts_seen) {
+                                                        std::optional<tlspolicy::StsPolicy>& sts_seen,
+                                                        std::string* sts_fetch_error) {
         const conf::OutboundTls& ocfg = snap.config->tls.outbound;
         tlspolicy::PolicyInputs in;
         const bool wanted = tlspolicy::wants_mta_sts(ocfg, domain);
@@ -314,6 +336,8 @@ private:
             if (wanted) {
                 in.sts = l.policy;
                 in.sts_id = l.id;
+                // TLS-RPT: the domain publishes MTA-STS but no policy is in force.
+                if (!l.policy && !l.fetch_error.empty()) *sts_fetch_error = l.fetch_error;
             }
         }
         tlspolicy::OutboundDecision d = tlspolicy::decide(ocfg, domain, in);
@@ -345,6 +369,80 @@ private:
         out.error = r.error;
         for (const auto& o : r.rcpts) out.rcpts.push_back({convert(o.result), o.reply});
         return out;
+    }
+
+    // TLS-RPT (RFC 8460, docs/tlsrpt.md): the policy a host's session is
+    // reported under, gathered while the plan is made.
+    struct RptContext {
+        bool tlsa = false;
+        tlspolicy::RptPolicy policy;
+        tlspolicy::SessionFacts facts;
+
+        void dane(const tlspolicy::DaneEffect& eff, const tlspolicy::DanePlan& dp) {
+            using tlspolicy::DaneAction;
+            if (eff.action == DaneAction::keep_level && dp.state == tlspolicy::DaneState::none) {
+                // level dane without DANE for the host is dane_effect's defer;
+                // otherwise no TLSA policy: MTA-STS or none decides.
+                return;
+            }
+            tlsa = true;
+            policy.type = tlspolicy::RptPolicyType::tlsa;
+            policy.mx_hosts = {dp.host};
+            for (const auto& rec : dp.usable) policy.strings.push_back(tlspolicy::tlsa_text(rec));
+            if (eff.action == DaneAction::defer) {
+                if (dp.state == tlspolicy::DaneState::defer) facts.dane_defer = true;
+                else facts.dane_required = true;
+                facts.error = eff.reason;
+            } else if (eff.action == DaneAction::encrypt) {
+                facts.tlsa_unusable = true;
+            }
+        }
+
+        void sts(const tlspolicy::OutboundDecision& d, const std::string& host, const std::string& fetch_error) {
+            if (d.sts && d.sts->mode != tlspolicy::StsMode::none) {
+                policy.type = tlspolicy::RptPolicyType::sts;
+                policy.strings = tlspolicy::sts_policy_strings(*d.sts);
+                policy.mx_hosts = d.sts->mx;
+                facts.sts_mx_matches = tlspolicy::sts_policy_allows_mx(*d.sts, host);
+                facts.mx_refused = !facts.sts_mx_matches && !d.sts_testing;
+            } else if (!fetch_error.empty()) {
+                policy.type = tlspolicy::RptPolicyType::sts;
+                facts.sts_fetch_error = fetch_error;
+            }
+        }
+    };
+
+    bool tlsrpt_on(const server::Snapshot& snap) const {
+        return tlsrpt_ && snap.config->tls.outbound.tlsrpt.enabled;
+    }
+
+    void record_refusal(const server::Snapshot& snap, const std::string& domain, const std::string& host,
+                        RptContext& rpt, const tlspolicy::MxPlan& plan) {
+        if (!tlsrpt_on(snap)) return;
+        tlspolicy::SessionFacts f = rpt.facts;
+        f.tls_wanted = true;
+        if (!f.dane_defer && !f.dane_required && !f.mx_refused && f.sts_fetch_error.empty()) return;
+        tlspolicy::RptFailure where;
+        where.mx_host = host;
+        tlsrpt_->record(domain, rpt.policy, tlspolicy::classify_session(f), where, tlspolicy::unix_now());
+    }
+
+    void record_session(const server::Snapshot& snap, const std::string& domain, const std::string& host,
+                        RptContext& rpt, const tlspolicy::MxPlan& plan, bool dane_used,
+                        const client::DeliveryOutcome& r) {
+        if (!tlsrpt_on(snap) || !r.tls.new_connection) return;   // a reused connection is not a new session
+        tlspolicy::SessionFacts f = session_facts(r);
+        f.policy = rpt.policy.type;
+        f.tls_wanted = plan.tls != tlspolicy::ClientTls::none || dane_used;
+        f.tlsa_unusable = rpt.facts.tlsa_unusable;
+        f.dane_used = dane_used;
+        f.sts_mx_matches = rpt.facts.sts_mx_matches;
+        f.sts_fetch_error = rpt.facts.sts_fetch_error;
+        tlspolicy::RptFailure where;
+        where.sending_ip = r.local_ip;
+        where.mx_host = host;
+        where.receiving_ip = peer_ip(r.mx);
+        tlsrpt_->record(domain, rpt.policy, tlspolicy::classify_session(f), where, tlspolicy::unix_now());
     }
 
     // tls.policy (SPEC §9): the decision for this attempt.
@@ -421,6 +519,7 @@ private:
     uint16_t mx_port_ = 25;
     std::unique_ptr<core::StateStore> sts_cache_;
     std::unique_ptr<TlsMemory> tls_memory_;
+    std::unique_ptr<TlsRptRecorder> tlsrpt_;
 };
 
 }  // namespace

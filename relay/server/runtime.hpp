@@ -28,6 +28,7 @@
 
 namespace mxgate::queue {
 class QueueManager;
+class TlsRptSender;
 }
 
 namespace mxgate::server {
@@ -75,6 +76,7 @@ public:
     ConnectionLimits connections;
     Metrics metrics;
     queue::QueueManager* queue = nullptr;
+    queue::TlsRptSender* tlsrpt = nullptr;   // daily TLS-RPT reports (null in tools and tests)
     // SMTP AUTH state shared by the submission sessions (null: AUTH refused).
     std::shared_ptr<auth::Service> auth;
     std::atomic<bool> draining{false};

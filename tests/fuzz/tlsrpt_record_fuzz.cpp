@@ -50,5 +50,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     else require(!error.empty());
     const std::string addr = tlsrpt_mailto_address(in);
     if (!addr.empty()) require(addr.find('@') != std::string::npos);
+    if (auto u = tlsrpt_https_uri(in)) {
+        require(!u->host.empty() && u->host.size() <= 253 && u->port != 0);
+        require(!u->target.empty() && u->target[0] == '/');
+        require(u->host.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") == std::string::npos);
+        for (char c : u->target) require(static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f && c != '#');
+    }
     return 0;
 }

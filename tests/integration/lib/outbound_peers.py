@@ -11,7 +11,8 @@
   implements it, so this fixture plays the REQUIRETLS-capable MX).
 - PolicyServer: an HTTPS server (ssl + http.server) on ADDRESS:443 that
   serves /.well-known/mta-sts.txt per Host header: (status, content-type,
-  body, extra headers).
+  body, extra headers), and records every POST (TLS-RPT https: rua,
+  RFC 8460 §5.4) in `posts`, answering post_status.
 """
 
 import datetime
@@ -183,9 +184,11 @@ class MxHost:
 class PolicyServer:
     """HTTPS on address:443. routes: {host: (status, ctype, body, headers)}."""
 
-    def __init__(self, address, cert, routes, port=443):
+    def __init__(self, address, cert, routes, port=443, post_status=201):
         self.address, self.port, self.routes = address, port, routes
         self.requests = []
+        self.posts = []         # dicts: host, path, content_type, body (bytes)
+        self.post_status = post_status
         self.ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.ctx.load_cert_chain(*cert)
         self.httpd = None
@@ -215,6 +218,17 @@ class PolicyServer:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                outer.posts.append({"host": (self.headers.get("Host") or "").split(":")[0].lower(),
+                                    "path": self.path, "content_type": self.headers.get("Content-Type"),
+                                    "body": body})
+                self.send_response(outer.post_status)
+                self.send_header("Content-Length", "0")
+                self.send_header("Connection", "close")
+                self.end_headers()
 
         self.httpd = ThreadingHTTPServer((self.address, self.port), Handler)
         self.httpd.socket = self.ctx.wrap_socket(self.httpd.socket, server_side=True)

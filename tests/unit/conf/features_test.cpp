@@ -17,16 +17,15 @@ struct Gated {
 
 }  // namespace
 
-TEST_CASE("keys of unbuilt features are refused at their value", "[conf][features]") {
-    const Gated cases[] = {
-        {"tls: {outbound: {tlsrpt: {enabled: true}}}\n",
-         "t.yaml:5:36: tls.outbound.tlsrpt.enabled: not supported yet in this build"},
-    };
-    for (const Gated& c : cases) {
-        INFO(c.yaml);
-        const std::string& base = std::string_view(c.yaml).substr(0, 4) == "tls:" ? kBaseNoTls : kBase;
-        CHECK(errors_of(base + c.yaml) == std::vector<std::string>{c.expected});
-    }
+TEST_CASE("every feature of the contract is built: tlsrpt is the last gate flipped", "[conf][features]") {
+    // No gate is left closed (conf/features.cpp); TLS-RPT (RFC 8460) was the
+    // last one: its keys are accepted and read as given.
+    const auto cfg = load_ok(kBaseNoTls + "tls: {self_signed: true, outbound: {tlsrpt: {enabled: true, "
+                                          "organization: example.org, contact: tlsrpt@example.org}}}\n");
+    CHECK(cfg->tls.outbound.tlsrpt.enabled);
+    CHECK(cfg->tls.outbound.tlsrpt.organization == "example.org");
+    CHECK(cfg->tls.outbound.tlsrpt.contact == "tlsrpt@example.org");
+    CHECK(errors_of(kBaseNoTls + "tls: {self_signed: true, outbound: {tlsrpt: {enabled: maybe}}}\n").size() == 1);
 }
 
 TEST_CASE("DMARC enforcement, quarantine modes and own-domain spoofing are built", "[conf][features]") {

@@ -53,7 +53,7 @@ TEST_CASE("unbuilt features read as off in the snapshot", "[conf][loader][featur
     const auto cfg = load_ok(kBase);
     CHECK(cfg->tls.outbound.use_mta_sts);  // built (issue 3): the contract default, on
     CHECK(cfg->tls.outbound.use_dane);  // built (DANE): the contract default, on
-    CHECK_FALSE(cfg->tls.outbound.tlsrpt.enabled);
+    CHECK(cfg->tls.outbound.tlsrpt.enabled);  // contract default (TLS-RPT is built)
     CHECK(cfg->policy.spf);  // built: the contract defaults (on)
     CHECK(cfg->policy.dkim_verify);
     CHECK(cfg->policy.dmarc_enforce);
