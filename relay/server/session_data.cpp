@@ -232,16 +232,15 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
     auto writer = std::move(tx_.writer);
     // (named locals: see the GCC 12 note in relay/core/offload.hpp)
     const bool hold = checks.hold;
-    bool held_ok = false;
-    auto commit_job = [w = writer.get(), &env, &message, &held_ok, captured, hold, spool = rt_.spool]() {
+    // quarantine: hold commits straight into hold/: never in queue/, so no
+    // crash can let a delivery see it.
+    const auto dest = hold ? spool::Destination::hold : spool::Destination::queue;
+    auto commit_job = [w = writer.get(), &env, &message, captured, dest]() {
         if (captured) {
             for (size_t at = 0; at < message.size(); at += kSpoolChunk)
                 if (!w->write(std::string_view(message).substr(at, kSpoolChunk))) return false;
         }
-        if (!w->commit(env)) return false;
-        // quarantine: hold — moved to hold/ before anything can deliver it.
-        if (hold) held_ok = spool->hold(env.id);
-        return true;
+        return w->commit(env, dest);
     };
     auto commit_op = core::offload(rt_.blocking, std::move(commit_job));
     const bool committed = co_await std::move(commit_op);
@@ -264,9 +263,8 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
                          .set(Field::tls, tls_ ? tls_->version : std::string("none")));
     tx_ = Transaction{};
     if (hold) {
-        // Not enqueued: `mxgate queue release` hands it to delivery. A failed
-        // move leaves it in queue/, delivered after the next restart.
-        rt_.events->emit(event(held_ok ? "queue.held" : "queue.hold_failed")
+        // Not enqueued: `mxgate queue release` hands it to delivery.
+        rt_.events->emit(event("queue.held")
                              .set(Field::queue_id, env.id)
                              .set(Field::reason, "DMARC quarantine"));
         co_return;

@@ -4,10 +4,13 @@
 // 64 KiB at a time and keeps a running FNV-1a of the body. commit():
 //   1. append envelope record + trailer (trailer.hpp), flush
 //   2. fsync(file)                 — body, envelope and trailer durable
-//   3. rename incoming/<id> → queue/<id>
+//   3. rename incoming/<id> → queue/<id>  (hold/<id> for Destination::hold:
+//                                    a held message is never in queue/,
+//                                    so no crash can let it be delivered)
 //   4. fsync(queue/)               — the name is durable (an fsync that
 //                                    started after our rename; concurrent
-//                                    commits share it: io::GroupSync)
+//                                    commits share it: io::GroupSync;
+//                                    hold/ is rare and fsynced directly)
 // and only then returns true (SPEC §4: the 250 waits for this). Any
 // failure removes the file and returns false; the session answers 451.
 // XXX If step 4 fails the rename may or may not survive a crash; we
@@ -56,7 +59,7 @@ public:
         return true;
     }
 
-    bool commit(const Envelope& env) override {
+    bool commit(const Envelope& env, Destination to) override {
         if (done_) return false;
         Envelope e = env;
         e.id = id_;          // the file's name is the truth
@@ -70,10 +73,13 @@ public:
         buf_.append(rec);
         buf_.append(encode_trailer(t, rec));
         if (!flush() || !io::fsync_fd(fd_.get()) || !fd_.reset()) return fail();
-        if (::renameat(spool_->incoming_fd(), id_.c_str(), spool_->queue_fd(), id_.c_str()) != 0) return fail();
+        const bool held = to == Destination::hold;
+        const int dir = held ? spool_->hold_fd() : spool_->queue_fd();
+        if (::renameat(spool_->incoming_fd(), id_.c_str(), dir, id_.c_str()) != 0) return fail();
         done_ = true;
-        if (!spool_->sync_queue_dir()) {
-            ::unlinkat(spool_->queue_fd(), id_.c_str(), 0);
+        const bool synced = held ? io::fsync_fd(dir) : spool_->sync_queue_dir();
+        if (!synced) {
+            ::unlinkat(dir, id_.c_str(), 0);
             return false;
         }
         return true;
