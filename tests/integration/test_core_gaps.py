@@ -6,18 +6,23 @@
    connects to it the whole time); a bind conflict refuses the whole reload
    (config.reload_failed naming the address; no listener and no other
    setting of that file applied).
+2. NOTIFY=SUCCESS (RFC 3461 §5.2.2, §6.2.3) with Postfix's smtp-sink as next
+   hop: with `-N` (no DSN offered) mxgate sends a "relayed" notice; to a
+   sink offering DSN it passes NOTIFY/ORCPT/ENVID/RET on and sends nothing;
+   LMTP final delivery gives "delivered".
 Addresses: 127.0.20.x.
 """
 
 import os
 import signal
+import smtplib
 import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lib.harness import Check, Mxgate, RawSmtp  # noqa: E402
+from lib.harness import Check, Mxgate, RawSmtp, SmtpSink, wait_port  # noqa: E402
 
 # --- part 1: listeners on reload
 KEEP = ("127.0.20.1", 2525)
@@ -171,9 +176,106 @@ def part_listeners(t):
         c.close()
 
 
+# --- part 2: NOTIFY=SUCCESS
+MX = ("127.0.20.20", 2525)
+NODSN = ("127.0.20.21", 2526)   # smtp-sink -N: no DSN
+WITHDSN = ("127.0.20.22", 2526)  # smtp-sink: offers DSN
+LMTP = ("127.0.20.23", 2524)    # smtp-sink -L -N: LMTP, final delivery
+BACK = ("127.0.20.24", 2526)    # the sender's domain: receives the notices
+
+DSN_CONFIG = """
+hostname: mx.gaps.test
+spool: {spool}
+log: { format: json, file: {log} }
+listeners:
+  - { name: mx, role: mx, address: "127.0.20.20:2525", tls: none }
+domains:
+  - name: nodsn.test
+    recipients: ["@nodsn.test"]
+    downstream: { address: "127.0.20.21:2526", tls: none }
+  - name: withdsn.test
+    recipients: ["@withdsn.test"]
+    downstream: { address: "127.0.20.22:2526", tls: none }
+  - name: lmtp.test
+    recipients: ["@lmtp.test"]
+    downstream: { address: "lmtp://127.0.20.23:2524", tls: none }
+  - name: back.test
+    recipients: ["@back.test"]
+    downstream: { address: "127.0.20.24:2526", tls: none }
+policy: { spf: { enabled: false }, dkim: { verify: false }, dmarc: { enforce: false } }
+queue: { retry: [1s], max_lifetime: 1h, delay_warning: 1h }
+"""
+
+
+def header_block(msg):
+    return msg.split(b"\r\n\r\n", 1)[0] if b"\r\n\r\n" in msg else msg.split(b"\n\n", 1)[0]
+
+
+def part_notify(t):
+    nodsn = SmtpSink(*NODSN, extra=["-N"]).start()
+    withdsn = SmtpSink(*WITHDSN).start()
+    lmtp = SmtpSink(*LMTP, lmtp=True, extra=["-N"]).start()
+    back = SmtpSink(*BACK).start()
+    try:
+        with Mxgate(DSN_CONFIG, name="gaps-dsn") as mx:
+            mx.start(wait_for=[MX])
+            s = smtplib.SMTP(*MX)
+            s.ehlo("client.back.test")
+            t.true("mxgate offers DSN", s.has_extn("dsn"))
+            s.mail("alice@back.test", ["RET=HDRS", "ENVID=GAPS42"])
+            for rcpt, params in [("a@nodsn.test", ["NOTIFY=SUCCESS", "ORCPT=rfc822;a@nodsn.test"]),
+                                 ("d@nodsn.test", []),
+                                 ("b@withdsn.test", ["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;b@withdsn.test"]),
+                                 ("c@lmtp.test", ["NOTIFY=SUCCESS"])]:
+                code, _ = s.rcpt(rcpt, params)
+                t.eq(f"RCPT {rcpt}", code, 250)
+            code, _ = s.data(b"From: alice@elsewhere.test\r\nSubject: notify success\r\n\r\nSECRET-BODY-TEXT\r\n")
+            t.eq("accepted", code, 250)
+            s.quit()
+
+            got_nodsn = nodsn.wait_messages(1)[0]
+            got_dsn = withdsn.wait_messages(1)[0]
+            lmtp.wait_messages(1)
+            h = header_block(got_dsn)
+            t.true("DSN next hop got RET and ENVID", b"X-Mail-Args: <alice@back.test> RET=HDRS ENVID=GAPS42" in h, h[:400])
+            t.true("DSN next hop got NOTIFY and ORCPT",
+                   b"X-Rcpt-Args: <b@withdsn.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@withdsn.test" in h, h[:400])
+            h = header_block(got_nodsn)
+            t.true("no DSN parameters to a next hop without DSN", b"NOTIFY=" not in h and b"ENVID=" not in h, h[:400])
+
+            notices = back.wait_messages(2)
+            time.sleep(2.0)  # nothing more may come (no notice for the DSN-capable hop)
+            notices = back.messages()
+            t.eq("exactly two success notices (relayed, delivered)", len(notices), 2)
+            relayed = [m for m in notices if b"Action: relayed" in m]
+            delivered = [m for m in notices if b"Action: delivered" in m]
+            t.eq("one relayed notice", len(relayed), 1)
+            t.eq("one delivered notice (LMTP)", len(delivered), 1)
+            if relayed:
+                m = relayed[0]
+                t.true("relayed notice from <> to the sender",
+                       b"X-Mail-Args: <>" in m and b"X-Rcpt-Args: <alice@back.test>" in m, m[:300])
+                t.true("relayed notice names a@ with ORCPT and status 2.x",
+                       b"Final-Recipient: rfc822; a@nodsn.test" in m and
+                       b"Original-Recipient: rfc822; a@nodsn.test" in m and b"Status: 2." in m, m[-1500:])
+                t.true("no notice for a recipient without NOTIFY", b"d@nodsn.test" not in m)
+                t.true("notice carries ENVID", b"Original-Envelope-Id: GAPS42" in m)
+                t.true("notice names the next hop", b"Remote-MTA: dns; 127.0.20.21" in m, m[-1500:])
+                t.true("notice has headers only", b"SECRET-BODY-TEXT" not in m and b"Subject: notify success" in m)
+            if delivered:
+                t.true("delivered notice names c@lmtp.test", b"Final-Recipient: rfc822; c@lmtp.test" in delivered[0])
+            t.true("no notice for the DSN-capable hop's recipient",
+                   all(b"b@withdsn.test" not in m for m in notices))
+            t.eq("queue.success_notice events", len(mx.events("queue.success_notice")), 2)
+    finally:
+        for sink in (nodsn, withdsn, lmtp, back):
+            sink.stop()
+
+
 def main():
     t = Check()
     part_listeners(t)
+    part_notify(t)
     t.done()
 
 
