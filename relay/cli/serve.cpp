@@ -8,7 +8,8 @@
 //   5. start the resolver and the queue manager (which loads the queue)
 //   6. bind every listener and the metrics endpoint (exit 1 if one fails)
 //   7. handle signals: SIGTERM/SIGINT drain, SIGHUP reloads (listeners
-//      too: server/listener_set.hpp)
+//      too: server/listener_set.hpp); periodic housekeeping (greylisting
+//      state pruning)
 //   8. run the I/O threads until drained
 #include <algorithm>
 #include <fcntl.h>
@@ -28,10 +29,12 @@
 
 #include "relay/cli/commands.hpp"
 #include "relay/core/event_journal.hpp"
+#include "relay/core/offload.hpp"
 #include "relay/core/state_store.hpp"
 #include "relay/queue/queue_manager.hpp"
 #include "relay/queue/tlsrpt_sender.hpp"
 #include "relay/server/control.hpp"
+#include "relay/server/greylist_prune.hpp"
 #include "relay/server/listener.hpp"
 #include "relay/server/listener_set.hpp"
 #include "relay/server/runtime.hpp"
@@ -132,6 +135,40 @@ asio::awaitable<void> drain(Daemon& d) {
     }
     d.events->emit(core::Event("server.stopped").set(core::Field::count, d.rt->connections.total()));
     d.io.stop();
+}
+
+// Greylisting triplets that can no longer matter are forgotten, at start
+// and hourly, off the I/O thread (relay/server/greylist_prune.hpp).
+asio::awaitable<void> prune_greylist_loop(Daemon& d) {
+    asio::steady_timer t(d.io);
+    for (;;) {
+        if (d.rt->draining) co_return;
+        const std::shared_ptr<const conf::Config> cfg = d.rt->snapshot()->config;
+        const std::string spool = cfg->spool;
+        const int64_t delay = std::chrono::duration_cast<std::chrono::seconds>(cfg->policy.greylisting_delay).count();
+        auto job = [spool, delay]() -> server::GreylistPruneStats {
+            std::error_code ec;
+            if (!std::filesystem::exists(std::filesystem::path(spool) / "state" / "greylist", ec)) return {};
+            try {
+                core::StateStore store(spool, "greylist");
+                const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch()).count();
+                return server::prune_greylist(store, now, delay);
+            } catch (const std::exception&) {
+                return {};
+            }
+        };
+        auto op = core::offload(d.rt->blocking, std::move(job));
+        const server::GreylistPruneStats st = co_await std::move(op);
+        if (st.removed > 0)
+            d.events->emit(core::Event("policy.greylist_pruned")
+                               .set(core::Field::count, static_cast<uint64_t>(st.removed))
+                               .set(core::Field::size, static_cast<uint64_t>(st.kept)));
+        t.expires_after(std::chrono::hours(1));
+        boost::system::error_code ec;
+        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+    }
 }
 
 asio::awaitable<void> handle_signals(Daemon& d) {
@@ -281,8 +318,9 @@ int cmd_serve(const std::vector<std::string>& args) {
     d.rt->tlsrpt = d.tlsrpt.get();
     asio::co_spawn(d.io, d.tlsrpt->run(), asio::detached);
 
-    // 7. signals
+    // 7. signals, housekeeping
     asio::co_spawn(d.io, handle_signals(d), asio::detached);
+    asio::co_spawn(d.io, prune_greylist_loop(d), asio::detached);
     listening_events(d, started);
 
     // 8. run

@@ -14,12 +14,14 @@
 // every later message of that triplet. The first-seen times live in the
 // spool's state store (<spool>/state/greylist), so a restart forgets
 // nothing. A triplet that never came back within two days starts over.
+// Old triplets are pruned hourly by the daemon (greylist_prune.hpp).
 #include <boost/asio/use_awaitable.hpp>
 #include <ctime>
 
 #include "relay/core/offload.hpp"
 #include "relay/core/resolver.hpp"
 #include "relay/core/state_store.hpp"
+#include "relay/server/greylist_prune.hpp"
 #include "relay/server/session_impl.hpp"
 #include "relay/smtp/connect_policy.hpp"
 #include "relay/smtp/recipient_policy.hpp"
@@ -33,10 +35,6 @@ using core::Field;
 
 namespace {
 
-// A greylisting entry that waited longer than this without a retry is
-// forgotten (postgrey's retry window).
-constexpr int64_t kGreylistRetryWindow = 2 * 24 * 3600;
-
 enum class GreyResult { deferred, passed, store_error };
 
 // On the blocking pool: one read and at most one small write.
@@ -46,10 +44,15 @@ GreyResult greylist_step(const std::string& spool_dir, const std::string& key, i
         const int64_t now = static_cast<int64_t>(std::time(nullptr));
         // Value: "<first seen unix seconds> <1 once passed>".
         const auto v = store.get(key);
-        int64_t first = 0;
-        int passed = 0;
-        if (v && std::sscanf(v->c_str(), "%lld %d", reinterpret_cast<long long*>(&first), &passed) >= 1) {
-            if (passed) return GreyResult::passed;
+        const auto entry = v ? parse_greylist_value(*v) : std::nullopt;
+        if (entry) {
+            const int64_t first = entry->first_seen;
+            if (entry->passed) {
+                // Keep a triplet in use younger than the pruning lifetime
+                // (one rewrite a day at most).
+                if (now - store.mtime(key).value_or(now) > kGreylistTouchInterval) store.put(key, *v);
+                return GreyResult::passed;
+            }
             if (now - first >= delay) {
                 store.put(key, std::to_string(first) + " 1");
                 return GreyResult::passed;
