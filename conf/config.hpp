@@ -188,6 +188,15 @@ struct AuthConfig {
 };
 
 enum class Quarantine { header, hold, reject };
+
+// policy.dmarc.reports (repository extension, docs/dmarc-reports.md): daily
+// RFC 7489 aggregate reports to the rua of the domains mail came from.
+struct DmarcReports {
+    bool enabled = false;
+    std::string organization;  // org_name / Submitter:; empty = hostname
+    std::string contact;       // report_metadata email (required when enabled)
+    std::string from;          // From: and envelope sender; empty = contact
+};
 enum class SpoofAction { reject };
 
 struct PolicyConfig {
@@ -195,6 +204,7 @@ struct PolicyConfig {
     bool dkim_verify = true;
     bool dmarc_enforce = true;
     Quarantine quarantine = Quarantine::header;
+    DmarcReports dmarc_reports;
     std::string public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
     SpoofAction own_domain_spoofing = SpoofAction::reject;
     // Third parties allowed to send as an owner's domain (newsletters): a

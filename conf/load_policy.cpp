@@ -77,6 +77,42 @@ void load_lockout(Ctx& c, const Entry& e, AuthConfig& auth) {
     read_into(s, "duration", auth.lockout_duration, [&](const Entry& v) { return as_duration(c.err, v); });
 }
 
+// policy.dmarc.reports: { enabled, organization, contact, from }.
+void load_dmarc_reports(Ctx& c, const Entry& e, DmarcReports& out) {
+    const Section s(c.err, e, {"enabled", "organization", "contact", "from"});
+    if (!s.valid()) return;
+    read_into(s, "enabled", out.enabled, [&](const Entry& v) { return as_bool(c.err, v); });
+    read_into(s, "organization", out.organization, [&](const Entry& v) -> std::optional<std::string> {
+        const std::optional<std::string> o = as_string(c.err, v);
+        if (!o) return std::nullopt;
+        // It goes into a Subject: header and the XML: one printable line.
+        for (const char ch : *o)
+            if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+                c.err.at(v, v.path + ": control characters are not allowed");
+                return std::nullopt;
+            }
+        if (o->size() > 200) {
+            c.err.at(v, v.path + ": longer than 200 characters");
+            return std::nullopt;
+        }
+        return o;
+    });
+    auto address = [&](const Entry& v) -> std::optional<std::string> {
+        const std::optional<std::string> a = as_string(c.err, v);
+        if (!a) return std::nullopt;
+        const std::string addr = lower(*a);
+        if (const std::string problem = address_problem(addr, false); !problem.empty()) {
+            c.err.at(v, v.path + ": invalid address " + clip(*a) + ": " + problem);
+            return std::nullopt;
+        }
+        return addr;
+    };
+    const Entry* contact = read_into(s, "contact", out.contact, address);
+    read_into(s, "from", out.from, address);
+    if (out.enabled && contact == nullptr)
+        c.err.at(e, e.path + ".contact: required when enabled (the address report receivers can write to)");
+}
+
 }  // namespace
 
 void load_auth(Ctx& c, const Entry& e) {
@@ -115,7 +151,7 @@ void load_policy(Ctx& c, const Entry& e) {
         gated_bool(c.err, dkim.find("verify"), p.dkim_verify, Feature::dkim_verify);
     }
     if (const Entry* v = s.find("dmarc")) {
-        const Section dmarc(c.err, *v, {"enforce", "quarantine", "public_suffix_list"});
+        const Section dmarc(c.err, *v, {"enforce", "quarantine", "public_suffix_list", "reports"});
         gated_bool(c.err, dmarc.find("enforce"), p.dmarc_enforce, Feature::dmarc_enforce);
         if (const Entry* q = read_into(dmarc, "quarantine", p.quarantine, [&](const Entry& x) {
                 return as_enum<Quarantine>(c.err, x, {{"header", Quarantine::header},
@@ -125,6 +161,12 @@ void load_policy(Ctx& c, const Entry& e) {
             refuse_unbuilt(c.err, Feature::dmarc_quarantine, q->value, q->path);
         read_into(dmarc, "public_suffix_list", p.public_suffix_list,
                   [&](const Entry& x) { return as_string(c.err, x); });
+        if (const Entry* r = dmarc.find("reports")) {
+            load_dmarc_reports(c, *r, p.dmarc_reports);
+            // Reports are made of DMARC verdicts: none without evaluation.
+            if (p.dmarc_reports.enabled && !p.dmarc_enforce)
+                c.err.at(*r, r->path + ".enabled: needs policy.dmarc.enforce: true (no DMARC verdict, nothing to report)");
+        }
     }
     if (const Entry* o = read_into(s, "own_domain_spoofing", p.own_domain_spoofing, [&](const Entry& x) {
             return as_enum<SpoofAction>(c.err, x, {{"reject", SpoofAction::reject}});

@@ -25,6 +25,7 @@ commands:
   sts DOMAIN [-c FILE]       fetch and show a domain's MTA-STS policy and cache
   report downgrades|tls|auth [--since T] [--json]
                              summaries from recorded events
+  report dmarc [--send-now]  DMARC aggregate reports: pending, or send now
   user add|passwd|del|list [NAME] [--stdin] [-c FILE]
                              manage SASL users in the configured sasldb
 

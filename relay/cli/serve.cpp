@@ -8,8 +8,8 @@
 //   5. start the resolver and the queue manager (which loads the queue)
 //   6. bind every listener and the metrics endpoint (exit 1 if one fails)
 //   7. handle signals: SIGTERM/SIGINT drain, SIGHUP reloads (listeners
-//      too: server/listener_set.hpp); periodic housekeeping (greylisting
-//      state pruning)
+//      too: server/listener_set.hpp); periodic housekeeping (DMARC
+//      aggregate reports, greylisting state pruning)
 //   8. run the I/O threads until drained
 #include <algorithm>
 #include <fcntl.h>
@@ -33,6 +33,8 @@
 #include "relay/core/state_store.hpp"
 #include "relay/queue/queue_manager.hpp"
 #include "relay/queue/tlsrpt_sender.hpp"
+#include "relay/report/dmarc_sender.hpp"
+#include "relay/report/dmarc_store.hpp"
 #include "relay/server/control.hpp"
 #include "relay/server/greylist_prune.hpp"
 #include "relay/server/listener.hpp"
@@ -55,6 +57,7 @@ struct Daemon {
     std::unique_ptr<server::Runtime> rt;
     std::unique_ptr<queue::QueueManager> queue;
     std::unique_ptr<queue::TlsRptSender> tlsrpt;
+    std::unique_ptr<report::DmarcReporter> dmarc_reporter;
     std::unique_ptr<server::ListenerSet> listeners;
     std::optional<asio::ip::tcp::acceptor> metrics_acceptor;
     std::optional<asio::local::stream_protocol::acceptor> control_acceptor;
@@ -292,8 +295,17 @@ int cmd_serve(const std::vector<std::string>& args) {
         std::cerr << "mxgate: " << e.what() << "\n";
         return 1;
     }
+    // DMARC aggregate reports: the recorded evaluations and their sender.
+    try {
+        d.rt->dmarc_reports = std::make_shared<report::DmarcStore>(cfg->spool);
+    } catch (const std::exception& e) {
+        std::cerr << "mxgate: " << e.what() << "\n";
+        return 1;
+    }
     d.queue = std::make_unique<queue::QueueManager>(*d.rt);
     d.rt->queue = d.queue.get();
+    d.dmarc_reporter = std::make_unique<report::DmarcReporter>(*d.rt, d.rt->dmarc_reports);
+    d.rt->dmarc_reporter = d.dmarc_reporter.get();
     d.rt->metrics.set_gauge("mxgate_connections", [rt = d.rt.get()] { return rt->connections.total(); });
     d.rt->metrics.set_gauge("mxgate_queue_messages", [q = d.queue.get()] { return q->queued_count(); });
 
@@ -320,6 +332,7 @@ int cmd_serve(const std::vector<std::string>& args) {
 
     // 7. signals, housekeeping
     asio::co_spawn(d.io, handle_signals(d), asio::detached);
+    asio::co_spawn(d.io, d.dmarc_reporter->run(), asio::detached);
     asio::co_spawn(d.io, prune_greylist_loop(d), asio::detached);
     listening_events(d, started);
 

@@ -18,6 +18,7 @@
 
 #include "relay/queue/queue_manager.hpp"
 #include "relay/queue/tlsrpt_sender.hpp"
+#include "relay/report/dmarc_sender.hpp"
 
 namespace mxgate::server {
 
@@ -79,6 +80,12 @@ asio::awaitable<void> control_session(Runtime& rt, local::socket sock) {
             const std::string summary = co_await std::move(pass);
             answer = "ok " + summary + "\n";
         }
+    } else if (line == "dmarc-report-now") {
+        // DMARC aggregate reports now (docs/dmarc-reports.md): waits for
+        // the pass (DNS checks, spool commits), so not in control_execute.
+        auto op = report::control_dmarc_report(rt);
+        answer = co_await std::move(op);
+        answer += "\n";
     } else {
         answer = control_execute(rt, line) + "\n";
     }

@@ -3,6 +3,8 @@
 // `mxgate queue flush|delete|bounce|release` send one line ("flush ID\n")
 // and read one line back ("ok ...\n" or "error ...\n"). When no daemon
 // listens, those commands act on the spool files directly.
+// "dmarc-report-now" (`mxgate report dmarc --send-now`) closes the recorded
+// DMARC period and sends its aggregate reports (relay/report/dmarc_sender).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

@@ -30,6 +30,10 @@ namespace mxgate::queue {
 class QueueManager;
 class TlsRptSender;
 }
+namespace mxgate::report {
+class DmarcStore;
+class DmarcReporter;
+}
 
 namespace mxgate::server {
 
@@ -93,6 +97,10 @@ public:
     // The spool's MTA-STS policy cache ("mta-sts"), for the sender posture's
     // policy lookups; null = MTA-STS never counts as a sender's posture.
     std::shared_ptr<core::StateStore> mta_sts_cache;
+    // Recorded DMARC evaluations for aggregate reports (relay/report/
+    // dmarc_store.hpp); null = not recording (tools, unit tests).
+    std::shared_ptr<report::DmarcStore> dmarc_reports;
+    report::DmarcReporter* dmarc_reporter = nullptr;  // sends them (serve only)
 
     std::shared_ptr<const Snapshot> snapshot() const {
         std::lock_guard lock(mu_);

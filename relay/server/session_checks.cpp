@@ -156,24 +156,32 @@ asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& me
         in.pct_roll = pct_roll();
         std::optional<std::string> txt = found.txt;
         // libopendmarc parses the record on the bounded check pool.
+        using Evaluated = std::pair<dmarc::DmarcVerdict, std::optional<dmarc::DmarcRecord>>;
         auto eval_job = [in = std::move(in), txt](const dmarc::BlockingDns&) mutable {
             if (txt) in.record = dmarc::parse_dmarc_record(*txt, in.record_error);
-            return dmarc::evaluate_dmarc(in);
+            return Evaluated(dmarc::evaluate_dmarc(in), in.record);
         };
         auto eval_op = rt_.checks->run(std::move(eval_job));
-        std::optional<dmarc::DmarcVerdict> evaluated = co_await std::move(eval_op);
+        std::optional<Evaluated> evaluated = co_await std::move(eval_op);
         if (!evaluated) {
             out.refuse = replies::checks_busy();
             out.reason = "inbound check pool full";
             co_return out;
         }
-        dmarc::DmarcVerdict v = std::move(*evaluated);
+        dmarc::DmarcVerdict v = std::move(evaluated->first);
         rt_.events->emit(event("policy.dmarc")
                              .set(Field::domain, domain)
                              .set(Field::result, dmarc::to_string(v.result))
                              .set(Field::policy, v.policy ? dmarc::to_string(*v.policy) : "none")
                              .set(Field::disposition, dmarc::to_string(v.disposition))
                              .set(Field::reason, v.reason));
+        // DMARC aggregate reports (session_checks_report.cpp): one row per
+        // evaluated message for a domain that publishes rua.
+        if (found.txt && evaluated->second) {
+            DmarcReportFacts facts{domain, found.at_org ? org : domain, *found.txt, *evaluated->second, v};
+            auto rec_op = record_dmarc_report(facts, spf, dkim);
+            co_await std::move(rec_op);
+        }
         verdicts.push_back(std::move(v));
     }
 

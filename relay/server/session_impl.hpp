@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dmarc/dmarc_eval.hpp"
 #include "dmarc/verdicts.hpp"
 #include "relay/core/reply.hpp"
 #include "relay/net/smtp_stream.hpp"
@@ -159,6 +160,16 @@ private:
     boost::asio::awaitable<SpfOutcome> evaluate_spf();
     boost::asio::awaitable<DkimOutcome> evaluate_dkim(const std::string& message);
     bool inbound_checks_on() const;
+    // session_checks_report.cpp: a row for DMARC aggregate reports.
+    struct DmarcReportFacts {
+        const std::string& header_from;    // the author domain evaluated
+        const std::string& policy_domain;  // where the record was found
+        const std::string& record;         // its text (for rua)
+        const dmarc::DmarcRecord& published;
+        const dmarc::DmarcVerdict& verdict;
+    };
+    boost::asio::awaitable<void> record_dmarc_report(const DmarcReportFacts& facts, const SpfOutcome& spf,
+                                                     const DkimOutcome& dkim);
     // May rewrite `message` (own-id Authentication-Results removed).
     boost::asio::awaitable<InboundOutcome> inbound_checks(std::string& message);
 
