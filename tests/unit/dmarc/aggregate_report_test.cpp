@@ -81,7 +81,10 @@ TEST_CASE("rows round-trip through their line format", "[dmarc][aggregate]") {
 TEST_CASE("torn, foreign and invalid lines are not rows", "[dmarc][aggregate]") {
     const std::string line = encode_row(sample(1, "192.0.2.1", "none"));
     const std::string body = line.substr(0, line.size() - 1);
-    CHECK_FALSE(decode_row(body.substr(0, body.size() - 3)));  // torn inside a field
+    CHECK_FALSE(decode_row(body.substr(0, 40)));  // torn: fields missing
+    // A line torn inside its last field can still look whole: only the
+    // newline commits a row (decode_rows below, DmarcStore's torn tail).
+    CHECK(decode_row(body.substr(0, body.size() - 3)));
     CHECK_FALSE(decode_row("R2" + body.substr(2)));
     CHECK_FALSE(decode_row(""));
     std::string bad = body;
