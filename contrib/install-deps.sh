@@ -32,6 +32,7 @@ TEST_PKGS=(
   postfix
   unbound nsd ldnsutils dnsutils
   eatmydata
+  strace
   opendkim-tools python3-dkim
   clang libclang-rt-14-dev clang-16
   procps psmisc iproute2 time
