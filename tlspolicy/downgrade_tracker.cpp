@@ -15,10 +15,7 @@
 // index is bounded (max_entries; the oldest go first) and every record
 // expires after the window. A record only ever raises an event; it never
 // changes how mail is accepted.
-#include <boost/asio/ip/address.hpp>
-
 #include <algorithm>
-#include <sstream>
 
 #include "tlspolicy/detail.hpp"
 #include "tlspolicy/inbound.hpp"
@@ -28,73 +25,11 @@ namespace {
 
 std::string record_key(const std::string& ip, const std::string& helo) { return ip + "|" + detail::ascii_lower(helo); }
 
-// Record fields are one per line, so peer text must not contain newlines.
-std::string one_line(std::string s) {
-    for (char& c : s)
-        if (c == '\n' || c == '\r') c = ' ';
-    return s;
-}
-
 }  // namespace
-
-std::string client_network(const std::string& ip) {
-    boost::system::error_code ec;
-    auto addr = boost::asio::ip::make_address(ip, ec);
-    if (ec) return {};
-    if (addr.is_v6() && addr.to_v6().is_v4_mapped())
-        addr = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6());
-    if (addr.is_v4()) {
-        auto b = addr.to_v4().to_bytes();
-        b[3] = 0;
-        return boost::asio::ip::address_v4(b).to_string() + "/24";
-    }
-    auto b = addr.to_v6().to_bytes();
-    std::fill(b.begin() + 8, b.end(), 0);
-    return boost::asio::ip::address_v6(b).to_string() + "/64";
-}
-
-bool same_client(const std::string& ip_a, const std::string& helo_a, const std::string& ip_b,
-                 const std::string& helo_b) {
-    const std::string na = client_network(ip_a), nb = client_network(ip_b);
-    if (na.empty() || nb.empty()) return false;
-    // Compare addresses in canonical form (::ffff:192.0.2.1 is 192.0.2.1).
-    boost::system::error_code ea, eb;
-    auto a = boost::asio::ip::make_address(ip_a, ea), b = boost::asio::ip::make_address(ip_b, eb);
-    if (a.is_v6() && a.to_v6().is_v4_mapped()) a = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
-    if (b.is_v6() && b.to_v6().is_v4_mapped()) b = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, b.to_v6());
-    if (a == b) return true;
-    if (helo_a.empty() || helo_b.empty()) return false;
-    return na == nb && detail::ascii_lower(helo_a) == detail::ascii_lower(helo_b);
-}
 
 DowngradeTracker::DowngradeTracker(std::shared_ptr<core::StateStore> store, std::chrono::seconds window,
                                    size_t max_entries)
     : store_(std::move(store)), window_(window), max_entries_(max_entries) {}
-
-std::string DowngradeTracker::encode(const HandshakeFailure& f) {
-    std::string out = "v1\n";
-    out += std::to_string(f.at) + "\n";
-    for (const std::string* s : {&f.client, &f.helo, &f.error, &f.listener, &f.offered_versions, &f.offered_ciphers})
-        out += one_line(*s) + "\n";
-    return out;
-}
-
-std::optional<HandshakeFailure> DowngradeTracker::decode(const std::string& text) {
-    std::istringstream in(text);
-    std::string line;
-    if (!std::getline(in, line) || line != "v1") return std::nullopt;
-    HandshakeFailure f;
-    if (!std::getline(in, line)) return std::nullopt;
-    try {
-        f.at = std::stoll(line);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-    for (std::string* s : {&f.client, &f.helo, &f.error, &f.listener, &f.offered_versions, &f.offered_ciphers})
-        if (!std::getline(in, *s)) return std::nullopt;
-    if (client_network(f.client).empty()) return std::nullopt;
-    return f;
-}
 
 size_t DowngradeTracker::load(int64_t now) {
     if (!store_) return 0;

@@ -39,6 +39,7 @@
 #include "conf/config.hpp"
 #include "relay/core/resolver.hpp"
 #include "relay/core/state_store.hpp"
+#include "tlspolicy/downgrade_record.hpp"
 #include "tlspolicy/mta_sts_client.hpp"
 #include "tlspolicy/mta_sts_record.hpp"
 
@@ -90,20 +91,8 @@ std::string sender_domain(const std::string& address);
 
 // ---- downgrade_tracker.cpp
 
-// The client's network for SPEC §7: its /24 (IPv4) or /64 (IPv6) in CIDR
-// text ("192.0.2.0/24"); "" when `ip` is not an address. An IPv4-mapped
-// IPv6 address counts as IPv4.
-std::string client_network(const std::string& ip);
-// SPEC §7 "same client": the same IP address, or the same HELO name (ASCII
-// case-insensitive, non-empty) from the same /24 or /64.
-bool same_client(const std::string& ip_a, const std::string& helo_a, const std::string& ip_b,
-                 const std::string& helo_b);
-
-struct HandshakeFailure {
-    int64_t at = 0;  // unix seconds
-    std::string client, helo, error, listener;
-    std::string offered_versions, offered_ciphers;
-};
+// HandshakeFailure, encode_failure/decode_failure, client_network() and
+// same_client(): tlspolicy/downgrade_record.hpp (pure, fuzzed).
 
 // What record() leaves for the store: one record to write, records to drop.
 struct TrackerWrites {
@@ -134,8 +123,8 @@ public:
     std::optional<HandshakeFailure> match(const std::string& ip, const std::string& helo, int64_t now) const;
     size_t size() const;
 
-    static std::string encode(const HandshakeFailure& f);
-    static std::optional<HandshakeFailure> decode(const std::string& text);
+    static std::string encode(const HandshakeFailure& f) { return encode_failure(f); }
+    static std::optional<HandshakeFailure> decode(const std::string& text) { return decode_failure(text); }
 
 private:
     void prune_locked(int64_t now, std::vector<std::string>* erased);

@@ -28,7 +28,12 @@ std::optional<std::string> mta_sts_record_id(const std::string& txt) {
         const auto semi = rest.find(';');
         const std::string field = trim(rest.substr(0, semi));
         rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-        if (field.empty()) continue;
+        if (field.empty()) {
+            // ";v=STSv1; id=..." does not start with the version (found by
+            // fuzzing: the empty first field used to be skipped).
+            if (first) return std::nullopt;
+            continue;
+        }
         const auto eq = field.find('=');
         if (eq == std::string::npos) return std::nullopt;
         const std::string key = trim(std::string_view(field).substr(0, eq));
@@ -40,7 +45,7 @@ std::optional<std::string> mta_sts_record_id(const std::string& txt) {
             continue;
         }
         if (key == "id") {
-            if (value.empty() || value.size() > 32) return std::nullopt;
+            if (id || value.empty() || value.size() > 32) return std::nullopt;  // one id only
             for (char c : value)
                 if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return std::nullopt;
             id = value;

@@ -198,6 +198,8 @@ TEST_CASE("MTA-STS TXT record: v=STSv1 first and an id", "[tlspolicy][posture]")
     CHECK_FALSE(mta_sts_record_id("v=spf1 -all"));
     CHECK_FALSE(mta_sts_record_id("v=STSv1; id=has space"));
     CHECK_FALSE(mta_sts_record_id("v=STSv1; id=" + std::string(33, 'a')));
+    CHECK_FALSE(mta_sts_record_id(";v=STSv1; id=ST1"));         // fuzzing: must start with the version
+    CHECK_FALSE(mta_sts_record_id("v=STSv1; id=ST1; id=S2"));   // one id only
 }
 
 TEST_CASE("dry run: version and cipher against the stricter profile", "[tlspolicy][dry_run]") {
