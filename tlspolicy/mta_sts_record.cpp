@@ -1,6 +1,8 @@
-// tlspolicy/mta_sts_record.cpp — the _mta-sts TXT record (RFC 8461 §3.1),
-// for the sender-posture check. Pure: no I/O, fuzzed
-// (tests/fuzz/inbound_records_fuzz.cpp).
+// tlspolicy/mta_sts_record.cpp — the _mta-sts TXT record (RFC 8461 §3.1).
+// Pure: no I/O, fuzzed (tests/fuzz/inbound_records_fuzz.cpp).
+// XXX No longer called by the daemon: the sender-posture check now reads
+// MTA-STS through resolve_mta_sts() (tlspolicy/mta_sts.hpp's parse_sts_txt,
+// fuzzed as mta_sts_txt). Kept until inbound.hpp stops including it.
 //
 // SECURITY: the record is attacker-controlled DNS text. Only the version
 // tag and the id are read; the id must be 1-32 ASCII letters or digits.
