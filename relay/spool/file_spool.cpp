@@ -130,18 +130,60 @@ bool FileSpool::update(const std::string& id, const DeliveryState& st) {
 
 bool FileSpool::remove(const std::string& id) {
     if (!remove_unsynced(id)) return false;
-    sync_queue_dir();
+    sync_removals();
     return true;
 }
 
-// Unlinks; a message in hold/ is synced here (rare), one in queue/ by the
-// caller's sync_removals(), shared with other removals and commits.
+std::optional<std::string> FileSpool::take_free() {
+    std::lock_guard lock(free_mu_);
+    if (free_.empty()) return std::nullopt;
+    std::string name = std::move(free_.back());  // last freed: its pages are likely cached
+    free_.pop_back();
+    return name;
+}
+
+void FileSpool::give_back_free(std::string name) {
+    std::lock_guard lock(free_mu_);
+    free_.push_back(std::move(name));
+}
+
+bool FileSpool::sync_removals() {
+    std::vector<std::string> batch;
+    {
+        std::lock_guard lock(free_mu_);
+        batch.swap(unsynced_free_);
+    }
+    // Every name in batch was renamed out of queue/ before this fsync starts.
+    const bool ok = sync_queue_dir();
+    std::lock_guard lock(free_mu_);
+    if (ok) {
+        free_.insert(free_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+    } else {
+        // Not known to be durable: never reuse them (open empties free/).
+        unsynced_free_.clear();
+    }
+    return ok;
+}
+
+// Moves a queue/ message to free/ for reuse (or unlinks it when free/ is
+// full or the rename fails); a message in hold/ is unlinked and synced
+// here (rare), one in queue/ by the caller's sync_removals(), shared with
+// other removals and commits.
 bool FileSpool::remove_unsynced(const std::string& id) {
     if (!is_valid_queue_id(id)) return false;
     std::lock_guard lock(lock_for(id));
     for (bool held : {false, true}) {
         int dir = dir_fd(held);
-        if (!io::unlink_file(dir, id, false)) continue;
+        bool recycled = false;
+        if (!held) {
+            std::lock_guard fl(free_mu_);
+            if (free_.size() + unsynced_free_.size() < kMaxFree &&
+                ::renameat(dir, id.c_str(), d_.free.get(), id.c_str()) == 0) {
+                unsynced_free_.push_back(id);
+                recycled = true;
+            }
+        }
+        if (!recycled && !io::unlink_file(dir, id, false)) continue;
         io::unlink_file(dir, state_name(id), true);
         io::unlink_file(dir_fd(!held), state_name(id), true);
         if (held) io::fsync_fd(dir);

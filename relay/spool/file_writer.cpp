@@ -1,10 +1,14 @@
 // relay/spool/file_writer.cpp — Spool::Writer for the file spool.
 //
-// begin() creates incoming/<id> (O_EXCL, 0600, O_CLOEXEC). write() buffers
-// 64 KiB at a time and keeps a running FNV-1a of the body. commit():
-//   1. append envelope record + trailer (trailer.hpp), flush
-//   2. fsync(file)                 — body, envelope and trailer durable
-//   3. rename incoming/<id> → queue/<id>
+// begin() takes a recycled file from free/ (FileSpool::take_free: a
+// delivered message's file whose removal from queue/ is durable) and
+// writes over it in place, or else creates incoming/<id> (O_EXCL, 0600,
+// O_CLOEXEC). write() buffers 64 KiB at a time and keeps a running FNV-1a
+// of the body. commit():
+//   1. append envelope record + trailer (trailer.hpp), flush; a recycled
+//      file longer than the new message is truncated to it
+//   2. fsync(file)                 — body, envelope, trailer and size durable
+//   3. rename incoming/<id> (or free/<old>) → queue/<id>
 //   4. fsync(queue/)               — the name is durable (an fsync that
 //                                    started after our rename; concurrent
 //                                    commits share it: io::GroupSync)
@@ -13,6 +17,7 @@
 // XXX If step 4 fails the rename may or may not survive a crash; we
 // unlink queue/<id> so the client's retry is the only copy.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +35,8 @@ constexpr int kCreateAttempts = 8;
 class FileWriter final : public Spool::Writer {
 public:
     FileWriter(std::shared_ptr<FileSpool> spool) : spool_(std::move(spool)) {
+        if (auto name = spool_->take_free()) reuse(std::move(*name));
+        if (fd_) id_ = new_queue_id();
         for (int i = 0; i < kCreateAttempts && !fd_; ++i) {
             id_ = new_queue_id();
             fd_.reset(::openat(spool_->incoming_fd(), id_.c_str(),
@@ -50,6 +57,7 @@ public:
         if (buf_.size() + data.size() > kBufferSize && !flush()) return fail();
         if (data.size() >= kBufferSize) {
             if (!io::write_all(fd_.get(), data)) return fail();
+            file_size_ += data.size();
         } else {
             buf_.append(data);
         }
@@ -69,8 +77,11 @@ public:
         t.body_sum = body_sum_;
         buf_.append(rec);
         buf_.append(encode_trailer(t, rec));
-        if (!flush() || !io::fsync_fd(fd_.get()) || !fd_.reset()) return fail();
-        if (::renameat(spool_->incoming_fd(), id_.c_str(), spool_->queue_fd(), id_.c_str()) != 0) return fail();
+        if (!flush()) return fail();
+        // The trailer must end the file: cut what an older message left.
+        if (file_size_ < old_size_ && ::ftruncate(fd_.get(), static_cast<off_t>(file_size_)) != 0) return fail();
+        if (!io::fsync_fd(fd_.get()) || !fd_.reset()) return fail();
+        if (::renameat(from_dir(), from_name().c_str(), spool_->queue_fd(), id_.c_str()) != 0) return fail();
         done_ = true;
         if (!spool_->sync_queue_dir()) {
             ::unlinkat(spool_->queue_fd(), id_.c_str(), 0);
@@ -83,17 +94,45 @@ public:
         if (done_) return;
         done_ = true;
         fd_.reset();
+        if (!recycled_.empty()) {
+            // Still in free/ under its old name, still free (bytes ignored).
+            spool_->give_back_free(std::move(recycled_));
+            return;
+        }
         // Not fsynced: a crash may bring the file back, and open removes it.
         ::unlinkat(spool_->incoming_fd(), id_.c_str(), 0);
     }
 
 private:
+    // Opens free/<name> for overwriting; on any doubt the file is dropped.
+    void reuse(std::string name) {
+        const int dir = spool_->free_fd();
+        fd_.reset(::openat(dir, name.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+        struct stat st {};
+        // A second link would mean another name still shows these bytes.
+        if (fd_ && ::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+            old_size_ = static_cast<uint64_t>(st.st_size);
+            recycled_ = std::move(name);
+            return;
+        }
+        fd_.reset();
+        ::unlinkat(dir, name.c_str(), 0);
+    }
+    int from_dir() const { return recycled_.empty() ? spool_->incoming_fd() : spool_->free_fd(); }
+    const std::string& from_name() const { return recycled_.empty() ? id_ : recycled_; }
+
     bool flush() {
         bool ok = io::write_all(fd_.get(), buf_);
+        file_size_ += buf_.size();
         buf_.clear();
         return ok;
     }
     bool fail() {
+        // After an I/O error the file's state is unknown: never reuse it.
+        if (!recycled_.empty() && !done_) {
+            ::unlinkat(spool_->free_fd(), recycled_.c_str(), 0);
+            recycled_.clear();
+        }
         abort();
         return false;
     }
@@ -103,6 +142,9 @@ private:
     io::UniqueFd fd_;
     std::string buf_;
     uint64_t written_ = 0;
+    std::string recycled_;   // name in free/ when writing over a recycled file
+    uint64_t old_size_ = 0;  // its size before (bytes past the new end are cut)
+    uint64_t file_size_ = 0; // bytes written to the file so far
     uint64_t body_sum_ = kFnvOffset;
     bool done_ = false;
 };

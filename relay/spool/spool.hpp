@@ -3,6 +3,8 @@
 //
 // Layout under `spool:` (created 0700):
 //   incoming/  messages being received (never delivered; removed at start)
+//   free/      delivered messages' files kept for reuse (never delivered;
+//              removed at start; docs/spool.md "Recycling")
 //   queue/     committed messages <id> and their delivery state <id>.state
 //   hold/      held messages (quarantine: hold, or `mxgate queue hold`)
 //   corrupt/   files that failed to parse, moved aside with an event

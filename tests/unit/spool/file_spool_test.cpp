@@ -374,3 +374,65 @@ TEST_CASE("file spool: list ignores foreign files", "[file]") {
     spooltest::write_all(t / "queue/0123456789abcdef0123", "lowercase is not an id");
     CHECK(sp->list(false) == std::vector<std::string>{a});
 }
+
+// Recycling (docs/spool.md "Recycling"): a delivered message's file is
+// reused for a new one, only after sync_removals(), and a shorter message
+// written over a longer one loads exactly (its trailer ends the file).
+TEST_CASE("file spool: delivered files are recycled after sync_removals", "[file][recycle]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    const std::string long_body = kBody + std::string(10000, 'y') + "\r\n";
+    auto commit = [&](const std::string& body) {
+        auto w = sp->begin();
+        REQUIRE(w->write(body));
+        REQUIRE(w->commit(spooltest::sample_envelope(1)));
+        return w->id();
+    };
+    const std::string first = commit(long_body);
+    struct stat st1 {};
+    REQUIRE(::stat((t / ("queue/" + first)).c_str(), &st1) == 0);
+
+    REQUIRE(sp->remove_unsynced(first));
+    CHECK(names_in(t / "queue").empty());
+    CHECK(names_in(t / "free") == std::vector<std::string>{first});
+    // Not yet durable out of queue/: a new message gets a fresh file.
+    const std::string second = commit(kBody);
+    CHECK(names_in(t / "free") == std::vector<std::string>{first});
+    REQUIRE(sp->sync_removals());
+    // Now reusable: the next message is written over it, in place.
+    const std::string third = commit(kBody);
+    CHECK(names_in(t / "free").empty());
+    struct stat st3 {};
+    REQUIRE(::stat((t / ("queue/" + third)).c_str(), &st3) == 0);
+    CHECK(st3.st_ino == st1.st_ino);
+    CHECK(static_cast<size_t>(st3.st_size) < long_body.size());  // the old tail is cut
+    for (const auto& id : {second, third}) {
+        auto m = sp->load(id);
+        REQUIRE(m);
+        std::string body;
+        REQUIRE(sp->read_body(id, body));
+        CHECK(body == kBody);
+    }
+    CHECK_FALSE(sp->load(first));
+
+    // An aborted writer gives its recycled file back, still in free/.
+    REQUIRE(sp->remove_unsynced(third));
+    REQUIRE(sp->sync_removals());
+    {
+        auto w = sp->begin();
+        REQUIRE(w->write("partial"));
+    }
+    CHECK(names_in(t / "free") == std::vector<std::string>{third});
+    const std::string fourth = commit(long_body);
+    std::string body;
+    REQUIRE(sp->read_body(fourth, body));
+    CHECK(body == long_body);
+
+    // A restart empties free/ (repair), like incoming/.
+    REQUIRE(sp->remove_unsynced(fourth));
+    REQUIRE(sp->sync_removals());
+    sp.reset();
+    sp = open_file_spool(t.path());
+    CHECK(names_in(t / "free").empty());
+    CHECK(sp->load(second));
+}
