@@ -233,17 +233,27 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
     // (named locals: see the GCC 12 note in relay/core/offload.hpp)
     const bool hold = checks.hold;
     bool held_ok = false;
-    auto commit_job = [w = writer.get(), &env, &message, &held_ok, captured, hold, spool = rt_.spool]() {
+    auto commit_job = [w = writer.get(), &env, &message, &held_ok, captured, hold,
+                       spool = rt_.spool](std::function<void(bool)> done) {
         if (captured) {
             for (size_t at = 0; at < message.size(); at += kSpoolChunk)
-                if (!w->write(std::string_view(message).substr(at, kSpoolChunk))) return false;
+                if (!w->write(std::string_view(message).substr(at, kSpoolChunk))) {
+                    done(false);
+                    return;
+                }
         }
-        if (!w->commit(env)) return false;
-        // quarantine: hold — moved to hold/ before anything can deliver it.
-        if (hold) held_ok = spool->hold(env.id);
-        return true;
+        if (hold) {
+            // quarantine: hold — moved to hold/ before anything can deliver it.
+            const bool ok = w->commit(env);
+            if (ok) held_ok = spool->hold(env.id);
+            done(ok);
+            return;
+        }
+        // File synced and renamed here; the 250 waits for the group fsync
+        // of queue/ (done runs after it), without holding this pool thread.
+        w->commit_async(env, std::move(done));
     };
-    auto commit_op = core::offload(rt_.blocking, std::move(commit_job));
+    auto commit_op = core::offload_until(rt_.blocking, std::move(commit_job));
     const bool committed = co_await std::move(commit_op);
     if (!committed) {
         rt_.events->emit(event("queue.write_failed").set(Field::queue_id, env.id));

@@ -80,24 +80,68 @@ std::optional<QueuedMessage> FileSpool::load(const std::string& id) {
 
     QueuedMessage msg;
     msg.held = m->held;
-    msg.path = d_.root + (m->held ? "/hold/" : "/queue/") + id;
     msg.envelope = std::move(*env);
+    if (!read_state(msg, id)) return std::nullopt;
+    return msg;
+}
+
+bool FileSpool::read_state(QueuedMessage& msg, const std::string& id) {
+    msg.path = d_.root + (msg.held ? "/hold/" : "/queue/") + id;
     std::string bytes;
     bool missing = false;
-    bool found = io::read_file(dir_fd(m->held), state_name(id), bytes, &missing);
+    bool found = io::read_file(dir_fd(msg.held), state_name(id), bytes, &missing);
     if (!found && missing)  // crash between the two renames of hold/release
-        found = io::read_file(dir_fd(!m->held), state_name(id), bytes, &missing);
+        found = io::read_file(dir_fd(!msg.held), state_name(id), bytes, &missing);
     DeliveryState st;
     if (found) {
         auto decoded = decode_state(bytes);
-        if (!decoded) return std::nullopt;
+        if (!decoded) return false;
         st = std::move(*decoded);
     } else if (missing) {
         st = fresh_state(msg.envelope);
     } else {
-        return std::nullopt;  // an I/O error is not "fresh"
+        return false;  // an I/O error is not "fresh"
     }
-    if (!attach_state(msg, std::move(st))) return std::nullopt;
+    return attach_state(msg, std::move(st));
+}
+
+// The same checks as load() + read_body(), with one open and one read of
+// the whole file (body, envelope record, trailer).
+std::optional<QueuedMessage> FileSpool::load_with_body(const std::string& id, std::string& body) {
+    if (!is_valid_queue_id(id)) return std::nullopt;
+    std::lock_guard lock(lock_for(id));
+    io::UniqueFd fd;
+    bool held = false;
+    for (bool h : {false, true}) {
+        fd.reset(::openat(dir_fd(h), id.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (fd) {
+            held = h;
+            break;
+        }
+    }
+    if (!fd) return std::nullopt;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size < kTrailerSize) return std::nullopt;
+    std::string all(static_cast<size_t>(size), '\0');
+    if (!io::pread_all(fd.get(), all.data(), all.size(), 0)) return std::nullopt;
+    fd.reset();
+    const std::string_view view(all);
+    auto t = decode_trailer(view.substr(size - kTrailerSize), size);
+    if (!t) return std::nullopt;
+    const std::string_view rec = view.substr(t->env_offset, t->env_length);
+    if (!envelope_sum_ok(*t, rec)) return std::nullopt;
+    auto env = decode_envelope(rec);
+    if (!env || env->id != id || env->size != t->env_offset) return std::nullopt;
+    if (fnv1a64(view.substr(0, t->env_offset)) != t->body_sum) return std::nullopt;
+
+    QueuedMessage msg;
+    msg.held = held;
+    msg.envelope = std::move(*env);
+    if (!read_state(msg, id)) return std::nullopt;
+    all.resize(static_cast<size_t>(t->env_offset));
+    body = std::move(all);
     return msg;
 }
 

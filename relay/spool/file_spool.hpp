@@ -37,6 +37,7 @@ public:
     std::unique_ptr<Writer> begin() override;
     std::optional<QueuedMessage> load(const std::string& id) override;
     bool read_body(const std::string& id, std::string& out) override;
+    std::optional<QueuedMessage> load_with_body(const std::string& id, std::string& body) override;
     bool update(const std::string& id, const DeliveryState& st) override;
     bool remove(const std::string& id) override;
     bool remove_unsynced(const std::string& id) override;
@@ -52,6 +53,7 @@ public:
     // fsync(queue/), shared with concurrent callers (io::GroupSync): as
     // strong as calling fsync yourself, cheaper under concurrency.
     bool sync_queue_dir() { return queue_sync_.sync(); }
+    void sync_queue_dir_async(std::function<void(bool)> done) { queue_sync_.sync_async(std::move(done)); }
     int free_fd() const { return d_.free.get(); }
     // Recycled message files (docs/spool.md "Recycling"): a delivered
     // message's file is renamed to free/ instead of unlinked, and a new
@@ -75,6 +77,9 @@ private:
     std::optional<Opened> open_message(const std::string& id);
     // The envelope of an opened message, checksum and id checked.
     std::optional<Envelope> read_envelope(const Opened& m, const std::string& id);
+    // The delivery state beside a message (fresh when it has none);
+    // false on a damaged state or an I/O error.
+    bool read_state(QueuedMessage& msg, const std::string& id);
     std::mutex& lock_for(const std::string& id);
     int dir_fd(bool held) const { return held ? d_.hold.get() : d_.queue.get(); }
 

@@ -7,7 +7,7 @@
 // of the body. commit():
 //   1. append envelope record + trailer (trailer.hpp), flush; a recycled
 //      file longer than the new message is truncated to it
-//   2. fsync(file)                 — body, envelope, trailer and size durable
+//   2. fdatasync(file)             — body, envelope, trailer and size durable
 //   3. rename incoming/<id> (or free/<old>) → queue/<id>
 //   4. fsync(queue/)               — the name is durable (an fsync that
 //                                    started after our rename; concurrent
@@ -65,29 +65,28 @@ public:
     }
 
     bool commit(const Envelope& env) override {
-        if (done_) return false;
-        Envelope e = env;
-        e.id = id_;          // the file's name is the truth
-        e.size = written_;
-        if (!storable(e)) return fail();
-        std::string rec = encode_envelope(e);
-        Trailer t;
-        t.env_offset = written_;
-        t.env_length = rec.size();
-        t.body_sum = body_sum_;
-        buf_.append(rec);
-        buf_.append(encode_trailer(t, rec));
-        if (!flush()) return fail();
-        // The trailer must end the file: cut what an older message left.
-        if (file_size_ < old_size_ && ::ftruncate(fd_.get(), static_cast<off_t>(file_size_)) != 0) return fail();
-        if (!io::fsync_fd(fd_.get()) || !fd_.reset()) return fail();
-        if (::renameat(from_dir(), from_name().c_str(), spool_->queue_fd(), id_.c_str()) != 0) return fail();
-        done_ = true;
+        if (!prepare(env)) return false;
         if (!spool_->sync_queue_dir()) {
             ::unlinkat(spool_->queue_fd(), id_.c_str(), 0);
             return false;
         }
         return true;
+    }
+
+    void commit_async(const Envelope& env, std::function<void(bool)> done) override {
+        if (!prepare(env)) {
+            done(false);
+            return;
+        }
+        // Steps 1-3 are done; step 4 (fsync of queue/) joins the next
+        // group sync, and this thread is free meanwhile.
+        // (the queue/ fd, not the spool: the sync thread must never hold the
+        // last reference to the spool that owns it)
+        auto finish = [qfd = spool_->queue_fd(), id = id_, done = std::move(done)](bool ok) {
+            if (!ok) ::unlinkat(qfd, id.c_str(), 0);
+            done(ok);
+        };
+        spool_->sync_queue_dir_async(std::move(finish));
     }
 
     void abort() override {
@@ -104,6 +103,31 @@ public:
     }
 
 private:
+    // Steps 1-3 of commit: envelope + trailer, file durable, renamed into queue/.
+    bool prepare(const Envelope& env) {
+        if (done_) return false;
+        Envelope e = env;
+        e.id = id_;          // the file's name is the truth
+        e.size = written_;
+        if (!storable(e)) return fail();
+        std::string rec = encode_envelope(e);
+        Trailer t;
+        t.env_offset = written_;
+        t.env_length = rec.size();
+        t.body_sum = body_sum_;
+        buf_.append(rec);
+        buf_.append(encode_trailer(t, rec));
+        if (!flush()) return fail();
+        // The trailer must end the file: cut what an older message left.
+        if (file_size_ < old_size_ && ::ftruncate(fd_.get(), static_cast<off_t>(file_size_)) != 0) return fail();
+        // fdatasync: data, size and allocation durable (a recycled file of
+        // unchanged size then costs no inode write; docs/spool.md).
+        if (!io::fdatasync_fd(fd_.get()) || !fd_.reset()) return fail();
+        if (::renameat(from_dir(), from_name().c_str(), spool_->queue_fd(), id_.c_str()) != 0) return fail();
+        done_ = true;
+        return true;
+    }
+
     // Opens free/<name> for overwriting; on any doubt the file is dropped.
     void reuse(std::string name) {
         const int dir = spool_->free_fd();

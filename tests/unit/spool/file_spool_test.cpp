@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "relay/spool/spool.hpp"
 #include "spool_test_util.hpp"
@@ -435,4 +438,72 @@ TEST_CASE("file spool: delivered files are recycled after sync_removals", "[file
     sp = open_file_spool(t.path());
     CHECK(names_in(t / "free").empty());
     CHECK(sp->load(second));
+}
+
+TEST_CASE("file spool: load_with_body equals load + read_body and refuses damage", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    auto w = sp->begin();
+    const std::string big = kBody + std::string(70 * 1024, 'z') + "\r\n";
+    REQUIRE(w->write(big));
+    REQUIRE(w->commit(spooltest::sample_envelope(2)));
+    const std::string id = w->id();
+    std::string body;
+    auto m = sp->load_with_body(id, body);
+    REQUIRE(m);
+    auto l = sp->load(id);
+    REQUIRE(l);
+    CHECK(body == big);
+    CHECK(m->envelope.id == l->envelope.id);
+    CHECK(m->envelope.recipients.size() == 2);
+    CHECK(m->path == l->path);
+    CHECK(m->state.rcpt_state == l->state.rcpt_state);
+    // One flipped body byte: the checksum refuses it, like read_body().
+    {
+        const std::string path = t / ("queue/" + id);
+        int fd = ::open(path.c_str(), O_WRONLY);
+        REQUIRE(fd >= 0);
+        REQUIRE(::pwrite(fd, "Q", 1, 100) == 1);
+        ::close(fd);
+    }
+    std::string again;
+    CHECK_FALSE(sp->load_with_body(id, again));
+    CHECK_FALSE(sp->load_with_body("../../etc/passwd", again));
+}
+
+TEST_CASE("file spool: commit_async calls back after the directory sync, many at once", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    constexpr int kN = 40;
+    std::mutex m;
+    std::condition_variable cv;
+    int done = 0, ok = 0;
+    std::vector<std::string> ids;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kN; ++i) {
+        auto w = std::shared_ptr<Spool::Writer>(sp->begin());
+        REQUIRE(w->write(kBody));
+        ids.push_back(w->id());
+        threads.emplace_back([&, w] {
+            w->commit_async(spooltest::sample_envelope(1), [&, w](bool good) {
+                // By now the file must be in queue/ (renamed before the sync).
+                const bool there = fs::exists(t / ("queue/" + w->id()));
+                std::lock_guard lock(m);
+                ok += good && there;
+                ++done;
+                cv.notify_all();
+            });
+        });
+    }
+    for (auto& th : threads) th.join();
+    std::unique_lock lock(m);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return done == kN; }));
+    CHECK(ok == kN);
+    lock.unlock();
+    for (const auto& id : ids) {
+        std::string body;
+        CHECK(sp->load_with_body(id, body));
+        CHECK(body == kBody);
+    }
+    CHECK(names_in(t / "incoming").empty());
 }
