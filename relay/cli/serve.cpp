@@ -7,7 +7,8 @@
 //   4. open the spool (creates directories 0700, drops half-received files)
 //   5. start the resolver and the queue manager (which loads the queue)
 //   6. bind every listener and the metrics endpoint (exit 1 if one fails)
-//   7. handle signals: SIGTERM/SIGINT drain, SIGHUP reloads
+//   7. handle signals: SIGTERM/SIGINT drain, SIGHUP reloads (listeners
+//      too: server/listener_set.hpp)
 //   8. run the I/O threads until drained
 #include <algorithm>
 #include <fcntl.h>
@@ -32,6 +33,7 @@
 #include "relay/queue/tlsrpt_sender.hpp"
 #include "relay/server/control.hpp"
 #include "relay/server/listener.hpp"
+#include "relay/server/listener_set.hpp"
 #include "relay/server/runtime.hpp"
 
 namespace mxgate::cli {
@@ -50,11 +52,27 @@ struct Daemon {
     std::unique_ptr<server::Runtime> rt;
     std::unique_ptr<queue::QueueManager> queue;
     std::unique_ptr<queue::TlsRptSender> tlsrpt;
-    std::list<std::pair<std::string, asio::ip::tcp::acceptor>> acceptors;
+    std::unique_ptr<server::ListenerSet> listeners;
     std::optional<asio::ip::tcp::acceptor> metrics_acceptor;
     std::optional<asio::local::stream_protocol::acceptor> control_acceptor;
     std::string config_path;
 };
+
+bool has_submission(const conf::Config& cfg) {
+    return std::any_of(cfg.listeners.begin(), cfg.listeners.end(),
+                       [](const conf::Listener& l) { return l.role == conf::ListenerRole::submission; });
+}
+
+void listening_events(Daemon& d, const server::ListenerSet::Changes& ch) {
+    for (const auto* l : ch.closed)
+        d.events->emit(core::Event("server.listener_closed")
+                           .set(core::Field::listener, l->name)
+                           .set(core::Field::address, l->address));
+    for (const auto* l : ch.opened)
+        d.events->emit(core::Event("server.listening")
+                           .set(core::Field::listener, l->name)
+                           .set(core::Field::address, l->address));
+}
 
 void reload(Daemon& d) {
     conf::LoadResult r = conf::load_file(d.config_path);
@@ -67,10 +85,27 @@ void reload(Daemon& d) {
         d.events->emit(core::Event("config.reload_failed").set(core::Field::errors, errors));
         return;
     }
-    // XXX Listener addresses are bound once at start; a changed address
-    // needs a restart. Everything else (limits, domains, downstreams,
-    // certificates, timeouts) applies to new sessions and deliveries.
+    // A first submission listener needs what start gives one (no core
+    // dumps with passwords in memory, libsasl2 initialised).
+    if (has_submission(*r.config)) {
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        std::string sasl_error;
+        if (!auth::sasl_library_init(r.config->auth.sasldb, sasl_error)) {
+            d.events->emit(core::Event("config.reload_failed").set(core::Field::errors, std::vector<std::string>{sasl_error}));
+            return;
+        }
+    }
+    // New listener addresses are bound first; a failed bind refuses the
+    // whole reload (the running listeners and configuration stay).
+    std::string bind_error;
+    if (!d.listeners->prepare(r.config->listeners, bind_error)) {
+        d.events->emit(core::Event("config.reload_failed").set(core::Field::errors, std::vector<std::string>{bind_error}));
+        return;
+    }
+    // Everything else (limits, domains, downstreams, certificates,
+    // timeouts, listener roles) applies to new sessions and deliveries.
     d.rt->replace(snap);
+    listening_events(d, d.listeners->commit());
     try {
         d.log->reopen();
     } catch (const std::exception& e) {
@@ -84,7 +119,7 @@ asio::awaitable<void> drain(Daemon& d) {
     d.rt->draining = true;
     d.events->emit(core::Event("server.draining"));
     boost::system::error_code ec;
-    for (auto& [name, acc] : d.acceptors) acc.close(ec);
+    d.listeners->close_all();
     if (d.metrics_acceptor) d.metrics_acceptor->close(ec);
     if (d.control_acceptor) d.control_acceptor->close(ec);
     d.queue->stop();
@@ -182,8 +217,7 @@ int cmd_serve(const std::vector<std::string>& args) {
         return 1;
     }
     // 6. SMTP AUTH for submission listeners: libsasl2 and the shared state
-    if (std::any_of(cfg->listeners.begin(), cfg->listeners.end(),
-                    [](const conf::Listener& l) { return l.role == conf::ListenerRole::submission; })) {
+    if (has_submission(*cfg)) {
         // Passwords pass through this process's memory: no core dumps, no
         // ptrace by other users (issue 6: never in a core dump).
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -227,9 +261,9 @@ int cmd_serve(const std::vector<std::string>& args) {
     d.rt->metrics.set_gauge("mxgate_queue_messages", [q = d.queue.get()] { return q->queued_count(); });
 
     // 6. listeners
+    d.listeners = std::make_unique<server::ListenerSet>(*d.rt);
     try {
-        for (const auto& l : cfg->listeners)
-            d.acceptors.emplace_back(l.name, server::bind_listener(d.io, l.address, "listener " + l.name));
+        d.listeners->bind_all(cfg->listeners);
         if (cfg->metrics.address)
             d.metrics_acceptor.emplace(server::bind_listener(d.io, *cfg->metrics.address, "metrics"));
         d.control_acceptor.emplace(server::bind_control(d.io, server::control_socket_path(*cfg)));
@@ -237,8 +271,7 @@ int cmd_serve(const std::vector<std::string>& args) {
         std::cerr << "mxgate: " << e.what() << "\n";
         return 1;
     }
-    for (auto& [name, acc] : d.acceptors)
-        asio::co_spawn(d.io, server::accept_loop(*d.rt, name, acc), asio::detached);
+    const auto started = d.listeners->commit();
     if (d.metrics_acceptor)
         asio::co_spawn(d.io, server::serve_metrics(*d.metrics_acceptor, d.rt->metrics), asio::detached);
     asio::co_spawn(d.io, server::serve_control(*d.rt, *d.control_acceptor), asio::detached);
@@ -250,10 +283,7 @@ int cmd_serve(const std::vector<std::string>& args) {
 
     // 7. signals
     asio::co_spawn(d.io, handle_signals(d), asio::detached);
-    for (const auto& l : cfg->listeners)
-        d.events->emit(core::Event("server.listening")
-                           .set(core::Field::listener, l.name)
-                           .set(core::Field::address, l.address.text()));
+    listening_events(d, started);
 
     // 8. run
     // XXX One I/O thread. With several, coroutines were resumed on two

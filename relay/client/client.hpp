@@ -137,6 +137,11 @@ struct DeliveryOutcome {
     // could not carry it; the recipients are permanent with `requiretls`'s
     // status. The MX courier then tries the next MX host.
     bool requiretls_refused = false;
+    // What the server that took the transaction offers (RFC 3461 §5.2.2:
+    // NOTIFY=SUCCESS to a server without DSN is answered "relayed" by us;
+    // LMTP is final delivery: "delivered").
+    bool peer_dsn = false;
+    bool lmtp = false;
 };
 
 // An open session (greeting, EHLO, STARTTLS and AUTH done); opaque to

@@ -310,6 +310,8 @@ asio::awaitable<DeliveryOutcome> DownstreamCourier::deliver(const spool::Envelop
         s = o.session.get();
         conn = std::move(o.session);
     }
+    out.peer_dsn = s->caps().dsn;
+    out.lmtp = s->lmtp();
     co_await s->transaction(envelope, body, rcpts, out.rcpts);
     out.requiretls_refused = s->requiretls_refused();
     if (!s->usable()) {

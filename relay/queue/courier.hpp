@@ -39,6 +39,8 @@ struct DeliveryOutcome {
     bool connected = false;          // reached a server and got its greeting
     std::string mx;                  // host[:port] that answered
     std::string error;               // connection-level error, if any
+    bool peer_dsn = false;           // the server offered DSN (RFC 3461)
+    bool lmtp = false;               // LMTP: final delivery
 };
 
 // Opaque per-worker connection state kept between messages.

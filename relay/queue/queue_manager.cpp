@@ -356,6 +356,7 @@ bool QueueManager::apply(const Route& route, spool::QueuedMessage& msg, const st
                              .set(Field::domain, route.domain)
                              .set(Field::mx, out.mx)
                              .set(Field::reply, delivered.empty() ? std::string() : st.rcpt_reply[delivered[0]]));
+    if (!delivered.empty()) notify_success(msg, delivered, out);
     if (!failed.empty()) {
         rt_.events->emit(Event("delivery.bounced")
                              .set(Field::queue_id, env.id)
@@ -479,6 +480,17 @@ asio::awaitable<void> QueueManager::finish_or_reschedule(const Route& route, spo
     }
     dispatch_due(&env.id);
     wake();
+}
+
+// NOTIFY=SUCCESS (RFC 3461 §5.2.2): a next hop with DSN got NOTIFY and
+// answers itself; otherwise we send "relayed" (SMTP) or "delivered" (LMTP).
+void QueueManager::notify_success(const spool::QueuedMessage& msg, const std::vector<size_t>& delivered,
+                                  const DeliveryOutcome& out) {
+    const auto kind = success_notice_kind(out.peer_dsn, out.lmtp);
+    if (!kind) return;
+    const auto snap = rt_.snapshot();
+    auto id = queue_dsn(*rt_.spool, *snap->config, msg, delivered, *kind, out.mx, *rt_.events);
+    if (id) asio::post(strand_, [this, nid = *id] { enqueue(nid); });
 }
 
 void QueueManager::bounce(const spool::QueuedMessage& msg, const std::vector<size_t>& rcpts, bool delay_only) {

@@ -87,6 +87,8 @@ private:
     boost::asio::awaitable<void> finish_or_reschedule(const Route& route, spool::QueuedMessage& msg,
                                                       bool had_deferral);
     void bounce(const spool::QueuedMessage& msg, const std::vector<size_t>& failed, bool delay_only);
+    void notify_success(const spool::QueuedMessage& msg, const std::vector<size_t>& delivered,
+                        const DeliveryOutcome& out);
     Route route_for(const std::string& rcpt_domain) const;
     void load_one(const std::string& id);
     // Indexes a message: every recipient not done under st is pending (st

@@ -367,6 +367,8 @@ private:
         out.connected = r.connected;
         out.mx = r.mx;
         out.error = r.error;
+        out.peer_dsn = r.peer_dsn;
+        out.lmtp = r.lmtp;
         for (const auto& o : r.rcpts) out.rcpts.push_back({convert(o.result), o.reply});
         return out;
     }

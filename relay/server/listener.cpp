@@ -10,6 +10,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <stdexcept>
 
+#include "relay/server/listener_set.hpp"
 #include "relay/server/session.hpp"
 
 namespace mxgate::server {
@@ -50,9 +51,8 @@ asio::awaitable<void> refuse(tcp::socket sock, std::string text) {
     sock.close(ec);
 }
 
-}  // namespace
-
-asio::awaitable<void> accept_loop(Runtime& rt, std::string listener_name, tcp::acceptor& acceptor) {
+// name is read at each accept: a reload may rename the listener.
+asio::awaitable<void> accept_on(Runtime& rt, const std::string& name, tcp::acceptor& acceptor) {
     for (;;) {
         boost::system::error_code ec;
         tcp::socket sock(asio::make_strand(rt.io));
@@ -66,6 +66,7 @@ asio::awaitable<void> accept_loop(Runtime& rt, std::string listener_name, tcp::a
             continue;
         }
         sock.set_option(tcp::no_delay(true), ec);
+        const std::string listener_name = name;
         auto snap = rt.snapshot();
         const auto& lim = snap->config->limits;
         auto remote = sock.remote_endpoint(ec);
@@ -104,6 +105,18 @@ asio::awaitable<void> accept_loop(Runtime& rt, std::string listener_name, tcp::a
                            }
                        });
     }
+}
+
+}  // namespace
+
+asio::awaitable<void> accept_loop(Runtime& rt, std::string listener_name, tcp::acceptor& acceptor) {
+    auto op = accept_on(rt, listener_name, acceptor);
+    co_await std::move(op);
+}
+
+asio::awaitable<void> accept_loop(Runtime& rt, std::shared_ptr<BoundListener> listener) {
+    auto op = accept_on(rt, listener->name, listener->acceptor);
+    co_await std::move(op);
 }
 
 }  // namespace mxgate::server

@@ -24,4 +24,9 @@ boost::asio::ip::tcp::acceptor bind_listener(boost::asio::io_context& io, const 
 boost::asio::awaitable<void> accept_loop(Runtime& rt, std::string listener_name,
                                          boost::asio::ip::tcp::acceptor& acceptor);
 
+// The same for a listener of a ListenerSet (listener_set.hpp): holds it
+// alive, and reads its name at each accept (a reload may rename it).
+struct BoundListener;
+boost::asio::awaitable<void> accept_loop(Runtime& rt, std::shared_ptr<BoundListener> listener);
+
 }  // namespace mxgate::server

@@ -232,9 +232,10 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
     auto writer = std::move(tx_.writer);
     // (named locals: see the GCC 12 note in relay/core/offload.hpp)
     const bool hold = checks.hold;
-    bool held_ok = false;
-    auto commit_job = [w = writer.get(), &env, &message, &held_ok, captured, hold,
-                       spool = rt_.spool](std::function<void(bool)> done) {
+    // quarantine: hold commits straight into hold/: never in queue/, so no
+    // crash can let a delivery see it.
+    const auto dest = hold ? spool::Destination::hold : spool::Destination::queue;
+    auto commit_job = [w = writer.get(), &env, &message, captured, dest](std::function<void(bool)> done) {
         if (captured) {
             for (size_t at = 0; at < message.size(); at += kSpoolChunk)
                 if (!w->write(std::string_view(message).substr(at, kSpoolChunk))) {
@@ -242,16 +243,9 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
                     return;
                 }
         }
-        if (hold) {
-            // quarantine: hold — moved to hold/ before anything can deliver it.
-            const bool ok = w->commit(env);
-            if (ok) held_ok = spool->hold(env.id);
-            done(ok);
-            return;
-        }
-        // File synced and renamed here; the 250 waits for the group fsync
-        // of queue/ (done runs after it), without holding this pool thread.
-        w->commit_async(env, std::move(done));
+        // File synced and renamed here; the 250 waits for the fsync of the
+        // directory (done runs after it), without holding this pool thread.
+        w->commit_async(env, dest, std::move(done));
     };
     auto commit_op = core::offload_until(rt_.blocking, std::move(commit_job));
     const bool committed = co_await std::move(commit_op);
@@ -274,9 +268,8 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
                          .set(Field::tls, tls_ ? tls_->version : std::string("none")));
     tx_ = Transaction{};
     if (hold) {
-        // Not enqueued: `mxgate queue release` hands it to delivery. A failed
-        // move leaves it in queue/, delivered after the next restart.
-        rt_.events->emit(event(held_ok ? "queue.held" : "queue.hold_failed")
+        // Not enqueued: `mxgate queue release` hands it to delivery.
+        rt_.events->emit(event("queue.held")
                              .set(Field::queue_id, env.id)
                              .set(Field::reason, "DMARC quarantine"));
         co_return;

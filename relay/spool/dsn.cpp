@@ -49,6 +49,13 @@ std::string human_text(const Envelope& env, const DsnRequest& req, bool utf8) {
     if (req.kind == DsnKind::failure) {
         t += "I'm sorry to have to inform you that your message could not\r\n"
              "be delivered to one or more recipients. It's attached below.\r\n";
+    } else if (req.kind == DsnKind::delivered) {
+        t += "Your message was successfully delivered to the destination(s)\r\n"
+             "listed below.\r\n";
+    } else if (req.kind == DsnKind::relayed) {
+        t += "Your message was successfully relayed to the destination(s)\r\n"
+             "listed below. The next mail system does not send delivery\r\n"
+             "notifications, so you may receive no further notice about them.\r\n";
     } else {
         t += "Your message could not be delivered yet to one or more\r\n"
              "recipients. The mail system will keep trying";
@@ -66,6 +73,27 @@ std::string human_text(const Envelope& env, const DsnRequest& req, bool utf8) {
     return t;
 }
 
+// RFC 3464 §2.3.3 action-value.
+const char* action_name(DsnKind k) {
+    switch (k) {
+        case DsnKind::failure: return "failed";
+        case DsnKind::delay: return "delayed";
+        case DsnKind::relayed: return "relayed";
+        case DsnKind::delivered: return "delivered";
+    }
+    return "failed";
+}
+
+const char* subject_for(DsnKind k) {
+    switch (k) {
+        case DsnKind::failure: return "Undelivered Mail Returned to Sender";
+        case DsnKind::delay: return "Delayed Mail (still being retried)";
+        case DsnKind::relayed:
+        case DsnKind::delivered: return "Successful Mail Delivery Report";
+    }
+    return "Undelivered Mail Returned to Sender";
+}
+
 std::string status_fields(const Envelope& env, const DsnRequest& req, bool utf8) {
     std::string s;
     // Per-message fields, RFC 3464 §2.2.
@@ -77,7 +105,7 @@ std::string status_fields(const Envelope& env, const DsnRequest& req, bool utf8)
         s += "\r\n";
         s += field("Final-Recipient", typed_address(r.address, utf8));
         if (!r.orcpt.empty()) s += field("Original-Recipient", original_recipient(r.orcpt, utf8));
-        s += field("Action", req.kind == DsnKind::failure ? "failed" : "delayed");
+        s += field("Action", action_name(req.kind));
         s += field("Status", dsn_status(r, req.kind));
         if (!r.remote_mta.empty()) s += field("Remote-MTA", "dns; " + one_line(r.remote_mta, false));
         std::string reply = one_line(r.reply, false);
@@ -114,6 +142,7 @@ std::string dsn_status(const DsnRecipient& r, DsnKind kind) {
     int code = reply_code(r.reply);
     if (code >= 500) return "5.0.0";
     if (code >= 400) return "4.0.0";
+    if (kind == DsnKind::relayed || kind == DsnKind::delivered) return "2.0.0";
     return kind == DsnKind::failure ? "5.0.0" : "4.0.0";
 }
 
@@ -136,11 +165,10 @@ Dsn make_dsn(const Envelope& env, const DsnRequest& req) {
     std::string& m = out.message;
     m += "From: Mail Delivery System <MAILER-DAEMON@" + host + ">\r\n";
     m += field("To", "<" + one_line(env.sender, utf8) + ">");
-    m += req.kind == DsnKind::failure ? "Subject: Undelivered Mail Returned to Sender\r\n"
-                                      : "Subject: Delayed Mail (still being retried)\r\n";
+    m += std::string("Subject: ") + subject_for(req.kind) + "\r\n";
     m += "Date: " + rfc5322_date(req.now) + "\r\n";
     m += "Message-ID: <" + std::to_string(req.now) + "." + (env.id.empty() ? "0" : one_line(env.id, false)) +
-         (req.kind == DsnKind::failure ? ".failed" : ".delayed") + "@" + host + ">\r\n";
+         "." + action_name(req.kind) + "@" + host + ">\r\n";
     m += "Auto-Submitted: auto-replied\r\n";  // RFC 3834 §5; RFC 3464 §2
     m += "MIME-Version: 1.0\r\n";
     m += "Content-Type: multipart/report; report-type=" +
@@ -167,7 +195,8 @@ Dsn make_dsn(const Envelope& env, const DsnRequest& req) {
         if (!is_ascii(returned)) m += "Content-Transfer-Encoding: 8bit\r\n";
     } else {
         m += req.kind == DsnKind::failure ? "Content-Description: Undelivered Message Headers\r\n"
-                                          : "Content-Description: Delayed Message Headers\r\n";
+             : req.kind == DsnKind::delay ? "Content-Description: Delayed Message Headers\r\n"
+                                          : "Content-Description: Message Headers\r\n";
         // RFC 6522 §4 text/rfc822-headers; RFC 6533 §6.3 message/global-headers.
         m += utf8 ? "Content-Type: message/global-headers\r\n" : "Content-Type: text/rfc822-headers\r\n";
         if (!is_ascii(returned)) m += "Content-Transfer-Encoding: 8bit\r\n";

@@ -24,8 +24,8 @@
 // For SMTPUTF8 mail the message/global-* types and "utf-8" address type
 // of RFC 6533 are used instead.
 //
-// Not done here: dot-stuffing (the SMTP client's job), NOTIFY= (the
-// envelope does not record it yet: every failure is reported).
+// Not done here: dot-stuffing (the SMTP client's job), NOTIFY= (the caller
+// picks the recipients whose NOTIFY asks for this kind).
 //
 // SECURITY: remote reply text and addresses come from other servers and
 // end up in header-like fields: CR, LF and other control characters are
@@ -43,7 +43,11 @@
 
 namespace mxgate::spool {
 
-enum class DsnKind { failure, delay };
+// failure and delay: RFC 3464 "failed"/"delayed". Success notices (NOTIFY=
+// SUCCESS, RFC 3461 §6.2.3): relayed = handed to a next hop that does not
+// offer DSN (no further notice can come from it), delivered = final
+// delivery (LMTP). Success notices return the header section only.
+enum class DsnKind { failure, delay, relayed, delivered };
 
 struct DsnRecipient {
     std::string address;        // as in RCPT TO (Final-Recipient)

@@ -4,7 +4,7 @@
 //
 //   file_spool.cpp       load/read_body/update/remove/hold/release/list/
 //                        quarantine on an opened spool
-//   file_writer.cpp      Writer: incoming/<id> → commit → queue/<id>
+//   file_writer.cpp      Writer: incoming/<id> → commit → queue/<id> or hold/<id>
 //   file_spool_open.cpp  open_file_spool(): create dirs 0700, clean up
 //                        after a crash
 //
@@ -50,6 +50,7 @@ public:
     // For FileWriter.
     int incoming_fd() const { return d_.incoming.get(); }
     int queue_fd() const { return d_.queue.get(); }
+    int hold_fd() const { return d_.hold.get(); }
     // fsync(queue/), shared with concurrent callers (io::GroupSync): as
     // strong as calling fsync yourself, cheaper under concurrency.
     bool sync_queue_dir() { return queue_sync_.sync(); }

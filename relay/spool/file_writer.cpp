@@ -8,10 +8,14 @@
 //   1. append envelope record + trailer (trailer.hpp), flush; a recycled
 //      file longer than the new message is truncated to it
 //   2. fdatasync(file)             — body, envelope, trailer and size durable
-//   3. rename incoming/<id> (or free/<old>) → queue/<id>
+//   3. rename incoming/<id> (or free/<old>) → queue/<id>  (hold/<id> for
+//                                    Destination::hold: a held message is
+//                                    never in queue/, so no crash can let
+//                                    it be delivered)
 //   4. fsync(queue/)               — the name is durable (an fsync that
 //                                    started after our rename; concurrent
-//                                    commits share it: io::GroupSync)
+//                                    commits share it: io::GroupSync;
+//                                    hold/ is rare and fsynced directly)
 // and only then returns true (SPEC §4: the 250 waits for this). Any
 // failure removes the file and returns false; the session answers 451.
 // XXX If step 4 fails the rename may or may not survive a crash; we
@@ -64,17 +68,23 @@ public:
         return true;
     }
 
-    bool commit(const Envelope& env) override {
-        if (!prepare(env)) return false;
-        if (!spool_->sync_queue_dir()) {
-            ::unlinkat(spool_->queue_fd(), id_.c_str(), 0);
+    bool commit(const Envelope& env, Destination to) override {
+        if (!prepare(env, to)) return false;
+        const int dir = dir_for(to);
+        const bool synced = to == Destination::hold ? io::fsync_fd(dir) : spool_->sync_queue_dir();
+        if (!synced) {
+            ::unlinkat(dir, id_.c_str(), 0);
             return false;
         }
         return true;
     }
 
-    void commit_async(const Envelope& env, std::function<void(bool)> done) override {
-        if (!prepare(env)) {
+    void commit_async(const Envelope& env, Destination to, std::function<void(bool)> done) override {
+        if (to == Destination::hold) {  // rare: hold/ is fsynced directly
+            done(commit(env, to));
+            return;
+        }
+        if (!prepare(env, to)) {
             done(false);
             return;
         }
@@ -103,8 +113,11 @@ public:
     }
 
 private:
-    // Steps 1-3 of commit: envelope + trailer, file durable, renamed into queue/.
-    bool prepare(const Envelope& env) {
+    int dir_for(Destination to) const { return to == Destination::hold ? spool_->hold_fd() : spool_->queue_fd(); }
+
+    // Steps 1-3 of commit: envelope + trailer, file durable, renamed into
+    // queue/ (or hold/).
+    bool prepare(const Envelope& env, Destination to) {
         if (done_) return false;
         Envelope e = env;
         e.id = id_;          // the file's name is the truth
@@ -123,7 +136,7 @@ private:
         // fdatasync: data, size and allocation durable (a recycled file of
         // unchanged size then costs no inode write; docs/spool.md).
         if (!io::fdatasync_fd(fd_.get()) || !fd_.reset()) return fail();
-        if (::renameat(from_dir(), from_name().c_str(), spool_->queue_fd(), id_.c_str()) != 0) return fail();
+        if (::renameat(from_dir(), from_name().c_str(), dir_for(to), id_.c_str()) != 0) return fail();
         done_ = true;
         return true;
     }

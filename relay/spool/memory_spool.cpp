@@ -35,10 +35,11 @@ public:
         body_.append(data);
         return true;
     }
-    bool commit(const Envelope& env) override {
+    bool commit(const Envelope& env, Destination to) override {
         if (done_) return false;
         done_ = true;
         Stored s;
+        s.held = to == Destination::hold;
         s.env = env;
         s.env.id = id_;
         s.env.size = body_.size();

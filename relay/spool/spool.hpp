@@ -18,8 +18,8 @@
 // 3a7096cd shows what happens otherwise).
 //
 // Durability (SPEC §4): Writer::commit() writes the envelope and trailer,
-// fsyncs the file, renames it into queue/ and fsyncs the directory before
-// returning; only then may the session answer 250. update() replaces the
+// fsyncs the file, renames it into queue/ (or straight into hold/) and
+// fsyncs that directory before returning; only then may the session answer 250. update() replaces the
 // .state file atomically (write, fsync, rename, fsync dir).
 //
 // SECURITY: envelope and state files are parsed from disk that a crash may
@@ -101,6 +101,9 @@ struct QueuedMessage {
     bool held = false;
 };
 
+// Where Writer::commit() puts a message.
+enum class Destination : uint8_t { queue, hold };
+
 class Spool {
 public:
     virtual ~Spool() = default;
@@ -111,13 +114,17 @@ public:
         virtual const std::string& id() const = 0;
         // Appends message bytes (already unstuffed, CRLF line ends).
         virtual bool write(std::string_view data) = 0;
-        // Durable commit; returns false (and removes the file) on I/O error.
-        virtual bool commit(const Envelope& env) = 0;
+        // Durable commit into queue/ (delivered) or hold/ (quarantine:
+        // hold — never visible to delivery, not even after a crash between
+        // two steps); returns false (and removes the file) on I/O error.
+        virtual bool commit(const Envelope& env, Destination to = Destination::queue) = 0;
         // The same commit, finished by a callback: done(true) only once
         // commit() would have returned true (file and directory durable).
         // The file spool returns as soon as the file is synced and renamed;
         // done runs later on its directory-sync thread (keep it short).
-        virtual void commit_async(const Envelope& env, std::function<void(bool)> done) { done(commit(env)); }
+        virtual void commit_async(const Envelope& env, Destination to, std::function<void(bool)> done) {
+            done(commit(env, to));
+        }
         // Discards the message (also done by the destructor without commit).
         virtual void abort() = 0;
     };

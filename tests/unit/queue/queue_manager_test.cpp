@@ -562,3 +562,59 @@ TEST_CASE("queue: a corrupt spool entry is quarantined at start, queue.corrupt",
     // The route status file is written under the spool.
     CHECK(queue::DownstreamStatus::read(dir.path + "/state/routes").count("downstream:one.example") == 1);
 }
+
+TEST_CASE("queue: NOTIFY=SUCCESS gets relayed/delivered notices only when the next hop lacks DSN",
+          "[queue][dsn][success]") {
+    struct Case {
+        bool peer_dsn, lmtp;
+        const char* action;  // nullptr: no notice
+    };
+    for (const Case c : {Case{false, false, "relayed"}, Case{false, true, "delivered"}, Case{true, false, nullptr},
+                         Case{true, true, nullptr}}) {
+        CAPTURE(c.peer_dsn, c.lmtp);
+        QueueFixture f;
+        f.courier->peer_dsn = c.peer_dsn;
+        f.courier->lmtp = c.lmtp;
+        // Keep the notice in the spool: its delivery to the sender defers.
+        f.courier->script(kSender, RcptResult::transient, "451 4.4.1 sender's MX down");
+        f.start();
+        auto w = f.spool->begin();
+        REQUIRE(w->write("Subject: t\r\n\r\nSECRET-BODY\r\n"));
+        spool::Envelope env;
+        env.sender = kSender;
+        env.arrival = unix_now();
+        env.envid = "ENV123";
+        env.recipients.push_back(spool::Recipient{"bob@one.example", "rfc822;bob@one.example",
+                                                  spool::RcptState::pending, "", spool::notify::success});
+        env.recipients.push_back(spool::Recipient{"carol@one.example", "", spool::RcptState::pending, ""});
+        env.recipients.push_back(spool::Recipient{"dave@one.example", "", spool::RcptState::pending, "",
+                                                  spool::notify::success | spool::notify::failure});
+        REQUIRE(w->commit(env));
+        const std::string id = w->id();
+        f.qm->enqueue(id);
+        REQUIRE(f.run_until([&] { return f.count("delivery.success") == 1; }));
+        if (c.action) REQUIRE(f.run_until([&] { return f.count("delivery.deferred") == 1; }));
+        REQUIRE(f.settle());
+        CHECK_FALSE(f.in_spool(id));
+        const auto dsns = f.dsns();
+        if (!c.action) {
+            CHECK(dsns.empty());
+            CHECK(f.count("queue.success_notice") == 0);
+            continue;
+        }
+        REQUIRE(dsns.size() == 1);
+        CHECK(f.count("queue.success_notice") == 1);
+        CHECK(dsns[0].envelope.sender.empty());
+        REQUIRE(dsns[0].envelope.recipients.size() == 1);
+        CHECK(dsns[0].envelope.recipients[0].address == kSender);
+        std::string body;
+        REQUIRE(f.spool->read_body(dsns[0].envelope.id, body));
+        CHECK(body.find(std::string("Action: ") + c.action) != std::string::npos);
+        CHECK(body.find("Final-Recipient: rfc822; bob@one.example") != std::string::npos);
+        CHECK(body.find("Final-Recipient: rfc822; dave@one.example") != std::string::npos);
+        CHECK(body.find("carol@one.example") == std::string::npos);  // NOTIFY not given: no success notice
+        CHECK(body.find("Original-Envelope-Id: ENV123") != std::string::npos);
+        CHECK(body.find("Remote-MTA: dns; fake.example") != std::string::npos);
+        CHECK(body.find("SECRET-BODY") == std::string::npos);
+    }
+}

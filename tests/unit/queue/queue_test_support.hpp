@@ -63,6 +63,9 @@ public:
     // While the gate is closed, deliver() waits (to test "in flight").
     std::atomic<bool> gate_closed{false};
     std::atomic<int> waiting{0};
+    // What the fake next hop offers (success notices, RFC 3461 §5.2.2).
+    std::atomic<bool> peer_dsn{false};
+    std::atomic<bool> lmtp{false};
 
     std::vector<Call> calls() const {
         std::lock_guard lock(mu_);
@@ -107,6 +110,8 @@ public:
         }
         out.connected = true;
         out.mx = "fake.example:25";
+        out.peer_dsn = peer_dsn.load();
+        out.lmtp = lmtp.load();
         if (!link) link = std::make_unique<queue::Link>();
         for (const auto& a : c.rcpts) {
             auto& q = script_[a];

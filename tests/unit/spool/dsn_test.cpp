@@ -331,3 +331,33 @@ TEST_CASE("dsn: RET=FULL of a large message returns only its headers", "[dsn]") 
     CHECK(p.parts[2].headers["content-type"] == "text/rfc822-headers");
     CHECK(p.parts[2].body.size() < 2000);
 }
+
+TEST_CASE("dsn: success notices (relayed, delivered) for NOTIFY=SUCCESS", "[dsn][success]") {
+    Envelope env = bounced_envelope();
+    env.ret = "FULL";  // RET concerns failures: a success notice returns headers only
+    for (DsnKind kind : {DsnKind::relayed, DsnKind::delivered}) {
+        DsnRequest r = failure_request();
+        r.kind = kind;
+        r.recipients[0].reply = "250 2.0.0 Ok: queued as 4AbC";
+        r.recipients[1].status = "";
+        r.recipients[1].reply = "250 Ok";
+        Parsed p = parse(make_dsn(env, r).message);
+        const std::string action = kind == DsnKind::relayed ? "relayed" : "delivered";
+        CHECK(p.headers["subject"] == "Successful Mail Delivery Report");
+        CHECK(p.headers["message-id"].find("." + action + "@mx.example.org>") != std::string::npos);
+        auto groups = status_groups(p.parts[1].body);
+        REQUIRE(groups.size() == 3);
+        CHECK(groups[0]["original-envelope-id"] == "QQ314159");
+        CHECK(groups[1]["action"] == action);
+        CHECK(groups[1]["status"] == "2.0.0");
+        CHECK(groups[1]["original-recipient"] == "rfc822; user0@example.org");
+        CHECK(groups[1]["remote-mta"] == "dns; home.example.org");
+        CHECK(groups[1]["diagnostic-code"] == "smtp; 250 2.0.0 Ok: queued as 4AbC");
+        CHECK(groups[2]["action"] == action);
+        CHECK(groups[2]["status"] == "2.0.0");  // from the reply class
+        CHECK(p.parts[2].headers["content-type"] == "text/rfc822-headers");
+        CHECK(p.parts[2].body.find("SECRET-BODY-LINE") == std::string::npos);
+        CHECK(p.parts[0].body.find("successfully " + std::string(kind == DsnKind::relayed ? "relayed" : "delivered")) !=
+              std::string::npos);
+    }
+}

@@ -2,6 +2,7 @@
 // trips, damaged files never load, quarantine, restart clean-up,
 // hold/release, id validation and permissions.
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -368,6 +369,53 @@ TEST_CASE("file spool: hold, release, remove, list", "[file]") {
     CHECK(names_in(t / "hold").empty());
 }
 
+TEST_CASE("file spool: commit to hold/ never passes through queue/", "[file][hold]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    // Every name that appears in queue/ during the commit is seen here: a
+    // commit into queue/ followed by a move (the old quarantine: hold) would
+    // leave a window in which a crash lets the message be delivered.
+    int in = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    REQUIRE(in >= 0);
+    REQUIRE(::inotify_add_watch(in, (t / "queue").c_str(), IN_CREATE | IN_MOVED_TO) >= 0);
+
+    auto w = sp->begin();
+    std::string id = w->id();
+    REQUIRE(w->write(kBody));
+    REQUIRE(w->commit(spooltest::sample_envelope(2), Destination::hold));
+    char buf[4096];
+    ssize_t n = ::read(in, buf, sizeof buf);
+    CHECK(n < 0);  // EAGAIN: no event in queue/
+    CHECK(errno == EAGAIN);
+
+    CHECK(names_in(t / "queue").empty());
+    CHECK(names_in(t / "incoming").empty());
+    CHECK(names_in(t / "hold") == std::vector<std::string>{id});
+    CHECK(sp->list(false).empty());
+    CHECK(sp->list(true) == std::vector<std::string>{id});
+    auto m = sp->load(id);
+    REQUIRE(m);
+    CHECK(m->held);
+    CHECK(m->path == t / ("hold/" + id));
+    std::string body;
+    REQUIRE(sp->read_body(id, body));
+    CHECK(body == kBody);
+
+    // A restart keeps it held; release hands it to queue/ (now an event).
+    sp.reset();
+    sp = open_file_spool(t.path());
+    CHECK(sp->list(true) == std::vector<std::string>{id});
+    REQUIRE(sp->release(id));
+    CHECK(sp->list(false) == std::vector<std::string>{id});
+    n = ::read(in, buf, sizeof buf);
+    CHECK(n > 0);  // the watch does see names arriving in queue/
+    ::close(in);
+
+    // The default destination is still queue/.
+    std::string q = spooltest::commit_one(*sp, kBody);
+    CHECK(sp->list(false) == std::vector<std::string>{std::min(id, q), std::max(id, q)});
+}
+
 TEST_CASE("file spool: list ignores foreign files", "[file]") {
     TempDir t;
     auto sp = open_file_spool(t.path());
@@ -485,7 +533,7 @@ TEST_CASE("file spool: commit_async calls back after the directory sync, many at
         REQUIRE(w->write(kBody));
         ids.push_back(w->id());
         threads.emplace_back([&, w] {
-            w->commit_async(spooltest::sample_envelope(1), [&, w](bool good) {
+            w->commit_async(spooltest::sample_envelope(1), Destination::queue, [&, w](bool good) {
                 // By now the file must be in queue/ (renamed before the sync).
                 const bool there = fs::exists(t / ("queue/" + w->id()));
                 std::lock_guard lock(m);

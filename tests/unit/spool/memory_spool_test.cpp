@@ -49,6 +49,18 @@ TEST_CASE("memory spool: commit, load, update, hold, release, remove", "[memory]
     CHECK_FALSE(sp->load(id));
 }
 
+TEST_CASE("memory spool: commit to hold", "[memory][hold]") {
+    auto sp = make_memory_spool();
+    auto w = sp->begin();
+    REQUIRE(w->write("Subject: x\r\n\r\nbody\r\n"));
+    REQUIRE(w->commit(spooltest::sample_envelope(1), Destination::hold));
+    CHECK(sp->list(false).empty());
+    CHECK(sp->list(true) == std::vector<std::string>{w->id()});
+    CHECK(sp->load(w->id())->held);
+    REQUIRE(sp->release(w->id()));
+    CHECK(sp->list(false) == std::vector<std::string>{w->id()});
+}
+
 TEST_CASE("memory spool: abort, bad envelopes, ids and quarantine", "[memory]") {
     auto sp = make_memory_spool();
     {
