@@ -15,6 +15,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <functional>
+#include <memory>
 #include <type_traits>
 
 namespace mxgate::core {
@@ -49,6 +51,30 @@ boost::asio::awaitable<std::invoke_result_t<F>> offload(boost::asio::thread_pool
         R result = co_await std::move(op);
         co_return result;
     }
+}
+
+// Like offload(), for a job that finishes through a callback: f(done) runs
+// on the pool and must call done(bool) exactly once, from any thread (the
+// spool's commit_async() calls it from its directory-sync thread); the
+// coroutine resumes on its own executor with that value. The pool thread
+// is free as soon as f returns.
+template <class F>
+boost::asio::awaitable<bool> offload_until(boost::asio::thread_pool& pool, F f) {
+    namespace asio = boost::asio;
+    auto home = co_await asio::this_coro::executor;
+    auto initiation = [&pool, home](auto handler, F fn) {
+        asio::post(pool, [handler = std::move(handler), fn = std::move(fn), home]() mutable {
+            // std::function needs a copyable callable: share the handler.
+            auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            fn(std::function<void(bool)>([h, home](bool ok) {
+                asio::post(home, [h, ok]() mutable { (*h)(ok); });
+            }));
+        });
+    };
+    auto op = asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(std::move(initiation),
+                                                                                asio::use_awaitable, std::move(f));
+    const bool result = co_await std::move(op);
+    co_return result;
 }
 
 }  // namespace mxgate::core

@@ -297,9 +297,9 @@ asio::awaitable<void> QueueManager::worker(Route route) {
 
 asio::awaitable<void> QueueManager::attempt(const Route& route, const std::string& id,
                                             std::unique_ptr<Link>& link) {
-    auto msg = rt_.spool->load(id);
     std::string body;
-    if (!msg || !rt_.spool->read_body(id, body)) {
+    auto msg = rt_.spool->load_with_body(id, body);  // one open, one read
+    if (!msg) {
         const std::string where = rt_.spool->quarantine(id, "unreadable at delivery");
         rt_.events->emit(Event("queue.corrupt").set(Field::queue_id, id).set(Field::path, where));
         std::lock_guard lock(mu_);

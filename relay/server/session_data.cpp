@@ -235,14 +235,19 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
     // quarantine: hold commits straight into hold/: never in queue/, so no
     // crash can let a delivery see it.
     const auto dest = hold ? spool::Destination::hold : spool::Destination::queue;
-    auto commit_job = [w = writer.get(), &env, &message, captured, dest]() {
+    auto commit_job = [w = writer.get(), &env, &message, captured, dest](std::function<void(bool)> done) {
         if (captured) {
             for (size_t at = 0; at < message.size(); at += kSpoolChunk)
-                if (!w->write(std::string_view(message).substr(at, kSpoolChunk))) return false;
+                if (!w->write(std::string_view(message).substr(at, kSpoolChunk))) {
+                    done(false);
+                    return;
+                }
         }
-        return w->commit(env, dest);
+        // File synced and renamed here; the 250 waits for the fsync of the
+        // directory (done runs after it), without holding this pool thread.
+        w->commit_async(env, dest, std::move(done));
     };
-    auto commit_op = core::offload(rt_.blocking, std::move(commit_job));
+    auto commit_op = core::offload_until(rt_.blocking, std::move(commit_job));
     const bool committed = co_await std::move(commit_op);
     if (!committed) {
         rt_.events->emit(event("queue.write_failed").set(Field::queue_id, env.id));

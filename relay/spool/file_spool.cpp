@@ -80,24 +80,68 @@ std::optional<QueuedMessage> FileSpool::load(const std::string& id) {
 
     QueuedMessage msg;
     msg.held = m->held;
-    msg.path = d_.root + (m->held ? "/hold/" : "/queue/") + id;
     msg.envelope = std::move(*env);
+    if (!read_state(msg, id)) return std::nullopt;
+    return msg;
+}
+
+bool FileSpool::read_state(QueuedMessage& msg, const std::string& id) {
+    msg.path = d_.root + (msg.held ? "/hold/" : "/queue/") + id;
     std::string bytes;
     bool missing = false;
-    bool found = io::read_file(dir_fd(m->held), state_name(id), bytes, &missing);
+    bool found = io::read_file(dir_fd(msg.held), state_name(id), bytes, &missing);
     if (!found && missing)  // crash between the two renames of hold/release
-        found = io::read_file(dir_fd(!m->held), state_name(id), bytes, &missing);
+        found = io::read_file(dir_fd(!msg.held), state_name(id), bytes, &missing);
     DeliveryState st;
     if (found) {
         auto decoded = decode_state(bytes);
-        if (!decoded) return std::nullopt;
+        if (!decoded) return false;
         st = std::move(*decoded);
     } else if (missing) {
         st = fresh_state(msg.envelope);
     } else {
-        return std::nullopt;  // an I/O error is not "fresh"
+        return false;  // an I/O error is not "fresh"
     }
-    if (!attach_state(msg, std::move(st))) return std::nullopt;
+    return attach_state(msg, std::move(st));
+}
+
+// The same checks as load() + read_body(), with one open and one read of
+// the whole file (body, envelope record, trailer).
+std::optional<QueuedMessage> FileSpool::load_with_body(const std::string& id, std::string& body) {
+    if (!is_valid_queue_id(id)) return std::nullopt;
+    std::lock_guard lock(lock_for(id));
+    io::UniqueFd fd;
+    bool held = false;
+    for (bool h : {false, true}) {
+        fd.reset(::openat(dir_fd(h), id.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (fd) {
+            held = h;
+            break;
+        }
+    }
+    if (!fd) return std::nullopt;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size < kTrailerSize) return std::nullopt;
+    std::string all(static_cast<size_t>(size), '\0');
+    if (!io::pread_all(fd.get(), all.data(), all.size(), 0)) return std::nullopt;
+    fd.reset();
+    const std::string_view view(all);
+    auto t = decode_trailer(view.substr(size - kTrailerSize), size);
+    if (!t) return std::nullopt;
+    const std::string_view rec = view.substr(t->env_offset, t->env_length);
+    if (!envelope_sum_ok(*t, rec)) return std::nullopt;
+    auto env = decode_envelope(rec);
+    if (!env || env->id != id || env->size != t->env_offset) return std::nullopt;
+    if (fnv1a64(view.substr(0, t->env_offset)) != t->body_sum) return std::nullopt;
+
+    QueuedMessage msg;
+    msg.held = held;
+    msg.envelope = std::move(*env);
+    if (!read_state(msg, id)) return std::nullopt;
+    all.resize(static_cast<size_t>(t->env_offset));
+    body = std::move(all);
     return msg;
 }
 
@@ -130,18 +174,60 @@ bool FileSpool::update(const std::string& id, const DeliveryState& st) {
 
 bool FileSpool::remove(const std::string& id) {
     if (!remove_unsynced(id)) return false;
-    sync_queue_dir();
+    sync_removals();
     return true;
 }
 
-// Unlinks; a message in hold/ is synced here (rare), one in queue/ by the
-// caller's sync_removals(), shared with other removals and commits.
+std::optional<std::string> FileSpool::take_free() {
+    std::lock_guard lock(free_mu_);
+    if (free_.empty()) return std::nullopt;
+    std::string name = std::move(free_.back());  // last freed: its pages are likely cached
+    free_.pop_back();
+    return name;
+}
+
+void FileSpool::give_back_free(std::string name) {
+    std::lock_guard lock(free_mu_);
+    free_.push_back(std::move(name));
+}
+
+bool FileSpool::sync_removals() {
+    std::vector<std::string> batch;
+    {
+        std::lock_guard lock(free_mu_);
+        batch.swap(unsynced_free_);
+    }
+    // Every name in batch was renamed out of queue/ before this fsync starts.
+    const bool ok = sync_queue_dir();
+    std::lock_guard lock(free_mu_);
+    if (ok) {
+        free_.insert(free_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+    } else {
+        // Not known to be durable: never reuse them (open empties free/).
+        unsynced_free_.clear();
+    }
+    return ok;
+}
+
+// Moves a queue/ message to free/ for reuse (or unlinks it when free/ is
+// full or the rename fails); a message in hold/ is unlinked and synced
+// here (rare), one in queue/ by the caller's sync_removals(), shared with
+// other removals and commits.
 bool FileSpool::remove_unsynced(const std::string& id) {
     if (!is_valid_queue_id(id)) return false;
     std::lock_guard lock(lock_for(id));
     for (bool held : {false, true}) {
         int dir = dir_fd(held);
-        if (!io::unlink_file(dir, id, false)) continue;
+        bool recycled = false;
+        if (!held) {
+            std::lock_guard fl(free_mu_);
+            if (free_.size() + unsynced_free_.size() < kMaxFree &&
+                ::renameat(dir, id.c_str(), d_.free.get(), id.c_str()) == 0) {
+                unsynced_free_.push_back(id);
+                recycled = true;
+            }
+        }
+        if (!recycled && !io::unlink_file(dir, id, false)) continue;
         io::unlink_file(dir, state_name(id), true);
         io::unlink_file(dir_fd(!held), state_name(id), true);
         if (held) io::fsync_fd(dir);

@@ -30,17 +30,18 @@ class FileSpool : public Spool, public std::enable_shared_from_this<FileSpool> {
 public:
     struct Dirs {
         std::string root;
-        io::UniqueFd root_fd, incoming, queue, hold, corrupt;
+        io::UniqueFd root_fd, incoming, queue, hold, corrupt, free;
     };
     explicit FileSpool(Dirs dirs) : d_(std::move(dirs)), queue_sync_(d_.queue.get()) {}
 
     std::unique_ptr<Writer> begin() override;
     std::optional<QueuedMessage> load(const std::string& id) override;
     bool read_body(const std::string& id, std::string& out) override;
+    std::optional<QueuedMessage> load_with_body(const std::string& id, std::string& body) override;
     bool update(const std::string& id, const DeliveryState& st) override;
     bool remove(const std::string& id) override;
     bool remove_unsynced(const std::string& id) override;
-    bool sync_removals() override { return sync_queue_dir(); }
+    bool sync_removals() override;
     bool hold(const std::string& id) override;
     bool release(const std::string& id) override;
     std::vector<std::string> list(bool held) override;
@@ -53,6 +54,17 @@ public:
     // fsync(queue/), shared with concurrent callers (io::GroupSync): as
     // strong as calling fsync yourself, cheaper under concurrency.
     bool sync_queue_dir() { return queue_sync_.sync(); }
+    void sync_queue_dir_async(std::function<void(bool)> done) { queue_sync_.sync_async(std::move(done)); }
+    int free_fd() const { return d_.free.get(); }
+    // Recycled message files (docs/spool.md "Recycling"): a delivered
+    // message's file is renamed to free/ instead of unlinked, and a new
+    // message is written over it in place, so ext4 allocates and frees no
+    // inode or block per message. A name is handed out only after the
+    // fsync(queue/) that made its removal from queue/ durable, so a crash
+    // can never find new bytes under a delivered message's queue/ name.
+    std::optional<std::string> take_free();
+    // A writer that aborted returns its file (still in free/, still free).
+    void give_back_free(std::string name);
 
 private:
     // A committed message file, opened and its trailer checked.
@@ -66,11 +78,20 @@ private:
     std::optional<Opened> open_message(const std::string& id);
     // The envelope of an opened message, checksum and id checked.
     std::optional<Envelope> read_envelope(const Opened& m, const std::string& id);
+    // The delivery state beside a message (fresh when it has none);
+    // false on a damaged state or an I/O error.
+    bool read_state(QueuedMessage& msg, const std::string& id);
     std::mutex& lock_for(const std::string& id);
     int dir_fd(bool held) const { return held ? d_.hold.get() : d_.queue.get(); }
 
     Dirs d_;
     std::array<std::mutex, 64> locks_;
+    // free/ names: usable, and renamed there but not yet covered by a
+    // fsync(queue/) (sync_removals() promotes them). At most kMaxFree in
+    // all; beyond that a delivered message is unlinked as before.
+    static constexpr size_t kMaxFree = 2048;
+    std::mutex free_mu_;
+    std::vector<std::string> free_, unsynced_free_;
     io::GroupSync queue_sync_;
 };
 

@@ -3,6 +3,9 @@
 // restart"):
 //   incoming/*          a message whose commit() never returned true: the
 //                       client got no 250, so it retries; remove
+//   free/*              recycled files of delivered messages, or a new
+//                       message written over one whose commit() never
+//                       returned true; remove (a running daemon refills it)
 //   queue|hold/*.tmp    a .state replacement that never got renamed;
 //                       the old .state is intact; remove
 //   queue|hold/X.state  with no message X beside it: if X is in the other
@@ -90,6 +93,8 @@ void repair_states(int here, int other) {
 void repair_spool(FileSpool::Dirs& d) {
     for (const std::string& name : entries(d.incoming.get())) io::unlink_file(d.incoming.get(), name, true);
     io::fsync_fd(d.incoming.get());
+    for (const std::string& name : entries(d.free.get())) io::unlink_file(d.free.get(), name, true);
+    io::fsync_fd(d.free.get());
     repair_states(d.queue.get(), d.hold.get());
     repair_states(d.hold.get(), d.queue.get());
 }
@@ -105,6 +110,7 @@ std::shared_ptr<Spool> open_file_spool(const std::string& dir, bool repair) {
     d.queue = open_dir(root, "queue", d.root);
     d.hold = open_dir(root, "hold", d.root);
     d.corrupt = open_dir(root, "corrupt", d.root);
+    d.free = open_dir(root, "free", d.root);
     open_dir(root, "state", d.root);  // other modules' small stores
     if (!io::fsync_fd(root)) fail(d.root, "cannot fsync");
     // Only the daemon repairs: a tool (mxgate queue) running beside it must

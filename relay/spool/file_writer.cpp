@@ -1,12 +1,17 @@
 // relay/spool/file_writer.cpp — Spool::Writer for the file spool.
 //
-// begin() creates incoming/<id> (O_EXCL, 0600, O_CLOEXEC). write() buffers
-// 64 KiB at a time and keeps a running FNV-1a of the body. commit():
-//   1. append envelope record + trailer (trailer.hpp), flush
-//   2. fsync(file)                 — body, envelope and trailer durable
-//   3. rename incoming/<id> → queue/<id>  (hold/<id> for Destination::hold:
-//                                    a held message is never in queue/,
-//                                    so no crash can let it be delivered)
+// begin() takes a recycled file from free/ (FileSpool::take_free: a
+// delivered message's file whose removal from queue/ is durable) and
+// writes over it in place, or else creates incoming/<id> (O_EXCL, 0600,
+// O_CLOEXEC). write() buffers 64 KiB at a time and keeps a running FNV-1a
+// of the body. commit():
+//   1. append envelope record + trailer (trailer.hpp), flush; a recycled
+//      file longer than the new message is truncated to it
+//   2. fdatasync(file)             — body, envelope, trailer and size durable
+//   3. rename incoming/<id> (or free/<old>) → queue/<id>  (hold/<id> for
+//                                    Destination::hold: a held message is
+//                                    never in queue/, so no crash can let
+//                                    it be delivered)
 //   4. fsync(queue/)               — the name is durable (an fsync that
 //                                    started after our rename; concurrent
 //                                    commits share it: io::GroupSync;
@@ -16,6 +21,7 @@
 // XXX If step 4 fails the rename may or may not survive a crash; we
 // unlink queue/<id> so the client's retry is the only copy.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +39,8 @@ constexpr int kCreateAttempts = 8;
 class FileWriter final : public Spool::Writer {
 public:
     FileWriter(std::shared_ptr<FileSpool> spool) : spool_(std::move(spool)) {
+        if (auto name = spool_->take_free()) reuse(std::move(*name));
+        if (fd_) id_ = new_queue_id();
         for (int i = 0; i < kCreateAttempts && !fd_; ++i) {
             id_ = new_queue_id();
             fd_.reset(::openat(spool_->incoming_fd(), id_.c_str(),
@@ -53,6 +61,7 @@ public:
         if (buf_.size() + data.size() > kBufferSize && !flush()) return fail();
         if (data.size() >= kBufferSize) {
             if (!io::write_all(fd_.get(), data)) return fail();
+            file_size_ += data.size();
         } else {
             buf_.append(data);
         }
@@ -60,6 +69,55 @@ public:
     }
 
     bool commit(const Envelope& env, Destination to) override {
+        if (!prepare(env, to)) return false;
+        const int dir = dir_for(to);
+        const bool synced = to == Destination::hold ? io::fsync_fd(dir) : spool_->sync_queue_dir();
+        if (!synced) {
+            ::unlinkat(dir, id_.c_str(), 0);
+            return false;
+        }
+        return true;
+    }
+
+    void commit_async(const Envelope& env, Destination to, std::function<void(bool)> done) override {
+        if (to == Destination::hold) {  // rare: hold/ is fsynced directly
+            done(commit(env, to));
+            return;
+        }
+        if (!prepare(env, to)) {
+            done(false);
+            return;
+        }
+        // Steps 1-3 are done; step 4 (fsync of queue/) joins the next
+        // group sync, and this thread is free meanwhile.
+        // (the queue/ fd, not the spool: the sync thread must never hold the
+        // last reference to the spool that owns it)
+        auto finish = [qfd = spool_->queue_fd(), id = id_, done = std::move(done)](bool ok) {
+            if (!ok) ::unlinkat(qfd, id.c_str(), 0);
+            done(ok);
+        };
+        spool_->sync_queue_dir_async(std::move(finish));
+    }
+
+    void abort() override {
+        if (done_) return;
+        done_ = true;
+        fd_.reset();
+        if (!recycled_.empty()) {
+            // Still in free/ under its old name, still free (bytes ignored).
+            spool_->give_back_free(std::move(recycled_));
+            return;
+        }
+        // Not fsynced: a crash may bring the file back, and open removes it.
+        ::unlinkat(spool_->incoming_fd(), id_.c_str(), 0);
+    }
+
+private:
+    int dir_for(Destination to) const { return to == Destination::hold ? spool_->hold_fd() : spool_->queue_fd(); }
+
+    // Steps 1-3 of commit: envelope + trailer, file durable, renamed into
+    // queue/ (or hold/).
+    bool prepare(const Envelope& env, Destination to) {
         if (done_) return false;
         Envelope e = env;
         e.id = id_;          // the file's name is the truth
@@ -72,34 +130,46 @@ public:
         t.body_sum = body_sum_;
         buf_.append(rec);
         buf_.append(encode_trailer(t, rec));
-        if (!flush() || !io::fsync_fd(fd_.get()) || !fd_.reset()) return fail();
-        const bool held = to == Destination::hold;
-        const int dir = held ? spool_->hold_fd() : spool_->queue_fd();
-        if (::renameat(spool_->incoming_fd(), id_.c_str(), dir, id_.c_str()) != 0) return fail();
+        if (!flush()) return fail();
+        // The trailer must end the file: cut what an older message left.
+        if (file_size_ < old_size_ && ::ftruncate(fd_.get(), static_cast<off_t>(file_size_)) != 0) return fail();
+        // fdatasync: data, size and allocation durable (a recycled file of
+        // unchanged size then costs no inode write; docs/spool.md).
+        if (!io::fdatasync_fd(fd_.get()) || !fd_.reset()) return fail();
+        if (::renameat(from_dir(), from_name().c_str(), dir_for(to), id_.c_str()) != 0) return fail();
         done_ = true;
-        const bool synced = held ? io::fsync_fd(dir) : spool_->sync_queue_dir();
-        if (!synced) {
-            ::unlinkat(dir, id_.c_str(), 0);
-            return false;
-        }
         return true;
     }
 
-    void abort() override {
-        if (done_) return;
-        done_ = true;
+    // Opens free/<name> for overwriting; on any doubt the file is dropped.
+    void reuse(std::string name) {
+        const int dir = spool_->free_fd();
+        fd_.reset(::openat(dir, name.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+        struct stat st {};
+        // A second link would mean another name still shows these bytes.
+        if (fd_ && ::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+            old_size_ = static_cast<uint64_t>(st.st_size);
+            recycled_ = std::move(name);
+            return;
+        }
         fd_.reset();
-        // Not fsynced: a crash may bring the file back, and open removes it.
-        ::unlinkat(spool_->incoming_fd(), id_.c_str(), 0);
+        ::unlinkat(dir, name.c_str(), 0);
     }
+    int from_dir() const { return recycled_.empty() ? spool_->incoming_fd() : spool_->free_fd(); }
+    const std::string& from_name() const { return recycled_.empty() ? id_ : recycled_; }
 
-private:
     bool flush() {
         bool ok = io::write_all(fd_.get(), buf_);
+        file_size_ += buf_.size();
         buf_.clear();
         return ok;
     }
     bool fail() {
+        // After an I/O error the file's state is unknown: never reuse it.
+        if (!recycled_.empty() && !done_) {
+            ::unlinkat(spool_->free_fd(), recycled_.c_str(), 0);
+            recycled_.clear();
+        }
         abort();
         return false;
     }
@@ -109,6 +179,9 @@ private:
     io::UniqueFd fd_;
     std::string buf_;
     uint64_t written_ = 0;
+    std::string recycled_;   // name in free/ when writing over a recycled file
+    uint64_t old_size_ = 0;  // its size before (bytes past the new end are cut)
+    uint64_t file_size_ = 0; // bytes written to the file so far
     uint64_t body_sum_ = kFnvOffset;
     bool done_ = false;
 };

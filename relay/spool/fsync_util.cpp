@@ -56,28 +56,60 @@ bool fsync_fd(int fd) {
     return rc == 0;
 }
 
-bool GroupSync::sync() {
-    std::unique_lock lock(mu_);
-    if (!next_) next_ = std::make_shared<Round>();
-    const std::shared_ptr<Round> mine = next_;
-    while (!mine->done) {
-        if (!running_) {
-            // Lead: every caller of this round arrived before this fsync
-            // starts; later ones collect in a fresh round.
-            running_ = true;
-            next_.reset();
-            lock.unlock();
-            const bool ok = fsync_fd(fd_);
-            lock.lock();
-            mine->ok = ok;
-            mine->done = true;
-            running_ = false;
-            cv_.notify_all();
-            break;
-        }
-        cv_.wait(lock);
+bool fdatasync_fd(int fd) {
+    int rc;
+    do rc = ::fdatasync(fd);
+    while (rc != 0 && errno == EINTR);
+    return rc == 0;
+}
+
+GroupSync::~GroupSync() {
+    {
+        std::lock_guard lock(mu_);
+        stop_ = true;
     }
-    return mine->ok;
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void GroupSync::sync_async(std::function<void(bool)> done) {
+    {
+        std::lock_guard lock(mu_);
+        if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+        waiting_.push_back(std::move(done));
+    }
+    cv_.notify_one();
+}
+
+bool GroupSync::sync() {
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false, result = false;
+    sync_async([&](bool ok) {
+        std::lock_guard lock(m);
+        result = ok;
+        done = true;
+        cv.notify_one();
+    });
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return done; });
+    return result;
+}
+
+void GroupSync::run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+        cv_.wait(lock, [&] { return stop_ || !waiting_.empty(); });
+        if (waiting_.empty()) return;  // stop_, nothing left to answer
+        // Every request in this batch was queued before this fsync starts;
+        // later ones wait for the next round.
+        std::vector<std::function<void(bool)>> batch;
+        batch.swap(waiting_);
+        lock.unlock();
+        const bool ok = fsync_fd(fd_);
+        for (auto& f : batch) f(ok);
+        lock.lock();
+    }
 }
 
 bool read_file(int dirfd, const std::string& name, std::string& out, bool* missing) {

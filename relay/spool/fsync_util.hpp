@@ -17,10 +17,13 @@
 #include <sys/types.h>
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace mxgate::spool::io {
 
@@ -47,6 +50,10 @@ bool write_all(int fd, std::string_view data);
 // Reads exactly len bytes at offset; false on error or short file.
 bool pread_all(int fd, char* buf, size_t len, off_t offset);
 bool fsync_fd(int fd);
+// fdatasync: the data and the metadata needed to read it back (size,
+// block allocation) are durable; only timestamps may be lost. Enough for
+// a message file: nothing ever reads its times.
+bool fdatasync_fd(int fd);
 // Reads a whole small file (dirfd-relative); ENOENT sets *missing.
 bool read_file(int dirfd, const std::string& name, std::string& out, bool* missing);
 // Writes name.tmp, fsyncs it, renames it over name, fsyncs the directory:
@@ -61,24 +68,31 @@ bool exists(int dirfd, const std::string& name);
 // Group commit for fsync of one directory. sync() returns only after an
 // fsync(dir) that *started after* sync() was called has completed, and
 // returns that fsync's result: exactly the guarantee of calling
-// fsync_fd(dir) yourself. Callers that arrive while an fsync runs share
-// the next one (one leads, the rest wait), so N concurrent commits cost
-// about two fsyncs instead of N. Blocks: call it off the I/O threads.
+// fsync_fd(dir) yourself. sync_async() gives the same guarantee to a
+// callback instead of a waiting thread. One thread of its own (started on
+// first use) takes every request queued so far, runs one fsync for all of
+// them and then calls each back with its result, so N concurrent commits
+// cost one or two fsyncs, and a committing thread does not sleep while
+// the directory is synced. sync() blocks: call it off the I/O thread.
 class GroupSync {
 public:
     explicit GroupSync(int dirfd) : fd_(dirfd) {}
+    ~GroupSync();
+    GroupSync(const GroupSync&) = delete;
+    GroupSync& operator=(const GroupSync&) = delete;
     bool sync();
+    // done(ok) runs on the sync thread; keep it short (post elsewhere).
+    void sync_async(std::function<void(bool)> done);
 
 private:
-    struct Round {
-        bool done = false;
-        bool ok = false;
-    };
+    void run();
+
     int fd_;
     std::mutex mu_;
     std::condition_variable cv_;
-    std::shared_ptr<Round> next_;  // collecting callers; starts when the running one ends
-    bool running_ = false;
+    std::vector<std::function<void(bool)>> waiting_;  // queued after the running fsync began
+    bool stop_ = false;
+    std::thread thread_;
 };
 
 }  // namespace mxgate::spool::io

@@ -3,6 +3,8 @@
 //
 // Layout under `spool:` (created 0700):
 //   incoming/  messages being received (never delivered; removed at start)
+//   free/      delivered messages' files kept for reuse (never delivered;
+//              removed at start; docs/spool.md "Recycling")
 //   queue/     committed messages <id> and their delivery state <id>.state
 //   hold/      held messages (quarantine: hold, or `mxgate queue hold`)
 //   corrupt/   files that failed to parse, moved aside with an event
@@ -116,6 +118,13 @@ public:
         // hold — never visible to delivery, not even after a crash between
         // two steps); returns false (and removes the file) on I/O error.
         virtual bool commit(const Envelope& env, Destination to = Destination::queue) = 0;
+        // The same commit, finished by a callback: done(true) only once
+        // commit() would have returned true (file and directory durable).
+        // The file spool returns as soon as the file is synced and renamed;
+        // done runs later on its directory-sync thread (keep it short).
+        virtual void commit_async(const Envelope& env, Destination to, std::function<void(bool)> done) {
+            done(commit(env, to));
+        }
         // Discards the message (also done by the destructor without commit).
         virtual void abort() = 0;
     };
@@ -126,6 +135,13 @@ public:
     virtual std::optional<QueuedMessage> load(const std::string& id) = 0;
     // Reads the message bytes (without prepend) into out; false on error.
     virtual bool read_body(const std::string& id, std::string& out) = 0;
+    // load() and read_body() together (the delivery path): the file spool
+    // opens and reads the file once.
+    virtual std::optional<QueuedMessage> load_with_body(const std::string& id, std::string& body) {
+        auto m = load(id);
+        if (!m || !read_body(id, body)) return std::nullopt;
+        return m;
+    }
     // Durably replaces the delivery state.
     virtual bool update(const std::string& id, const DeliveryState& st) = 0;
     virtual bool remove(const std::string& id) = 0;

@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "relay/spool/spool.hpp"
 #include "spool_test_util.hpp"
@@ -421,4 +424,134 @@ TEST_CASE("file spool: list ignores foreign files", "[file]") {
     spooltest::write_all(t / ("queue/" + a + ".state.tmp"), "x");
     spooltest::write_all(t / "queue/0123456789abcdef0123", "lowercase is not an id");
     CHECK(sp->list(false) == std::vector<std::string>{a});
+}
+
+// Recycling (docs/spool.md "Recycling"): a delivered message's file is
+// reused for a new one, only after sync_removals(), and a shorter message
+// written over a longer one loads exactly (its trailer ends the file).
+TEST_CASE("file spool: delivered files are recycled after sync_removals", "[file][recycle]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    const std::string long_body = kBody + std::string(10000, 'y') + "\r\n";
+    auto commit = [&](const std::string& body) {
+        auto w = sp->begin();
+        REQUIRE(w->write(body));
+        REQUIRE(w->commit(spooltest::sample_envelope(1)));
+        return w->id();
+    };
+    const std::string first = commit(long_body);
+    struct stat st1 {};
+    REQUIRE(::stat((t / ("queue/" + first)).c_str(), &st1) == 0);
+
+    REQUIRE(sp->remove_unsynced(first));
+    CHECK(names_in(t / "queue").empty());
+    CHECK(names_in(t / "free") == std::vector<std::string>{first});
+    // Not yet durable out of queue/: a new message gets a fresh file.
+    const std::string second = commit(kBody);
+    CHECK(names_in(t / "free") == std::vector<std::string>{first});
+    REQUIRE(sp->sync_removals());
+    // Now reusable: the next message is written over it, in place.
+    const std::string third = commit(kBody);
+    CHECK(names_in(t / "free").empty());
+    struct stat st3 {};
+    REQUIRE(::stat((t / ("queue/" + third)).c_str(), &st3) == 0);
+    CHECK(st3.st_ino == st1.st_ino);
+    CHECK(static_cast<size_t>(st3.st_size) < long_body.size());  // the old tail is cut
+    for (const auto& id : {second, third}) {
+        auto m = sp->load(id);
+        REQUIRE(m);
+        std::string body;
+        REQUIRE(sp->read_body(id, body));
+        CHECK(body == kBody);
+    }
+    CHECK_FALSE(sp->load(first));
+
+    // An aborted writer gives its recycled file back, still in free/.
+    REQUIRE(sp->remove_unsynced(third));
+    REQUIRE(sp->sync_removals());
+    {
+        auto w = sp->begin();
+        REQUIRE(w->write("partial"));
+    }
+    CHECK(names_in(t / "free") == std::vector<std::string>{third});
+    const std::string fourth = commit(long_body);
+    std::string body;
+    REQUIRE(sp->read_body(fourth, body));
+    CHECK(body == long_body);
+
+    // A restart empties free/ (repair), like incoming/.
+    REQUIRE(sp->remove_unsynced(fourth));
+    REQUIRE(sp->sync_removals());
+    sp.reset();
+    sp = open_file_spool(t.path());
+    CHECK(names_in(t / "free").empty());
+    CHECK(sp->load(second));
+}
+
+TEST_CASE("file spool: load_with_body equals load + read_body and refuses damage", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    auto w = sp->begin();
+    const std::string big = kBody + std::string(70 * 1024, 'z') + "\r\n";
+    REQUIRE(w->write(big));
+    REQUIRE(w->commit(spooltest::sample_envelope(2)));
+    const std::string id = w->id();
+    std::string body;
+    auto m = sp->load_with_body(id, body);
+    REQUIRE(m);
+    auto l = sp->load(id);
+    REQUIRE(l);
+    CHECK(body == big);
+    CHECK(m->envelope.id == l->envelope.id);
+    CHECK(m->envelope.recipients.size() == 2);
+    CHECK(m->path == l->path);
+    CHECK(m->state.rcpt_state == l->state.rcpt_state);
+    // One flipped body byte: the checksum refuses it, like read_body().
+    {
+        const std::string path = t / ("queue/" + id);
+        int fd = ::open(path.c_str(), O_WRONLY);
+        REQUIRE(fd >= 0);
+        REQUIRE(::pwrite(fd, "Q", 1, 100) == 1);
+        ::close(fd);
+    }
+    std::string again;
+    CHECK_FALSE(sp->load_with_body(id, again));
+    CHECK_FALSE(sp->load_with_body("../../etc/passwd", again));
+}
+
+TEST_CASE("file spool: commit_async calls back after the directory sync, many at once", "[file]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    constexpr int kN = 40;
+    std::mutex m;
+    std::condition_variable cv;
+    int done = 0, ok = 0;
+    std::vector<std::string> ids;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kN; ++i) {
+        auto w = std::shared_ptr<Spool::Writer>(sp->begin());
+        REQUIRE(w->write(kBody));
+        ids.push_back(w->id());
+        threads.emplace_back([&, w] {
+            w->commit_async(spooltest::sample_envelope(1), Destination::queue, [&, w](bool good) {
+                // By now the file must be in queue/ (renamed before the sync).
+                const bool there = fs::exists(t / ("queue/" + w->id()));
+                std::lock_guard lock(m);
+                ok += good && there;
+                ++done;
+                cv.notify_all();
+            });
+        });
+    }
+    for (auto& th : threads) th.join();
+    std::unique_lock lock(m);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return done == kN; }));
+    CHECK(ok == kN);
+    lock.unlock();
+    for (const auto& id : ids) {
+        std::string body;
+        CHECK(sp->load_with_body(id, body));
+        CHECK(body == kBody);
+    }
+    CHECK(names_in(t / "incoming").empty());
 }
