@@ -139,6 +139,10 @@ enum class DnssecMode { trust_ad, validate, off };
 struct DnsConfig {
     std::optional<HostPort> resolver;  // nullopt = system (/etc/resolv.conf)
     DnssecMode dnssec = DnssecMode::trust_ad;
+    // Extension (docs/dns.md): with dnssec: validate, a trust-anchor file
+    // (DS or DNSKEY records in zone-file format) used instead of the root
+    // anchor — for a private signed zone, or tests. "" = the root anchor.
+    std::string trust_anchor;
 };
 
 enum class DownstreamTls { verify, pin, encrypt, opportunistic, none };

@@ -21,7 +21,7 @@ void load_log(Ctx& c, const Entry& e) {
 
 void load_dns(Ctx& c, const Entry& e) {
     DnsConfig& dns = c.cfg.dns;
-    const Section s(c.err, e, {"resolver", "dnssec"});
+    const Section s(c.err, e, {"resolver", "dnssec", "trust_anchor"});
     if (!s.valid()) return;
     if (const Entry* r = s.find("resolver")) {
         if (std::optional<std::string> v = as_string(c.err, *r); v && *v != "system") {
@@ -44,6 +44,11 @@ void load_dns(Ctx& c, const Entry& e) {
         });
         d != nullptr && dns.dnssec == DnssecMode::validate)
         refuse_unbuilt(c.err, Feature::dnssec_validate, d->value, d->path + ": validate");
+    // Only libunbound's own validation uses an anchor: elsewhere the key
+    // would silently do nothing, which the contract forbids.
+    if (const Entry* t = read_into(s, "trust_anchor", dns.trust_anchor, [&](const Entry& v) { return as_string(c.err, v); });
+        t != nullptr && dns.dnssec != DnssecMode::validate)
+        c.err.at(*t, t->path + ": only used with dnssec: validate");
 }
 
 void load_limits(Ctx& c, const Entry& e) {

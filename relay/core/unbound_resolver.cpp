@@ -19,7 +19,8 @@
 //   authenticated; trust-ad → iterator only, authenticated iff the
 //   upstream sets AD, asked by a direct probe (dns_ad_probe.cpp) because
 //   libunbound drops that bit; validate → libunbound validates against
-//   the root trust anchor itself, authenticated iff secure.
+//   the root trust anchor (or dns.trust_anchor) itself, authenticated iff
+//   secure.
 //
 // SECURITY: answers come from the network; we only copy RDATA out (parsed
 // later by dns_rdata.cpp) and read two header bits. Failures of any kind
@@ -176,6 +177,8 @@ private:
             check(ub_ctx_set_option(ctx_, "module-config:", "validator iterator"), "module-config");
             if (!opts.trust_anchor_file.empty())
                 check(ub_ctx_add_ta_file(ctx_, opts.trust_anchor_file.c_str()), "trust anchor file");
+            else if (!cfg.trust_anchor.empty())  // dns.trust_anchor (docs/dns.md)
+                check(ub_ctx_add_ta_file(ctx_, cfg.trust_anchor.c_str()), "dns.trust_anchor " + cfg.trust_anchor);
             else if (std::filesystem::exists(kRootKeyFile))
                 check(ub_ctx_add_ta_file(ctx_, kRootKeyFile), "root.key");
             else

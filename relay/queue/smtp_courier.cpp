@@ -188,6 +188,7 @@ private:
             // precedence over MTA-STS and the configured level.
             std::shared_ptr<const tlspolicy::DanePlan> dane;
             std::string dane_key;
+            bool dane_deferred = false;  // TLSA lookup failed or bogus: may pass (RFC 7672 §2.1.1)
             if (want_dane) {
                 auto lookup_op = tlspolicy::lookup_dane(*rt_.resolver, host);
                 tlspolicy::DanePlan dp = co_await std::move(lookup_op);
@@ -196,6 +197,7 @@ private:
                 switch (eff.action) {
                     case tlspolicy::DaneAction::keep_level: break;
                     case tlspolicy::DaneAction::defer:
+                        dane_deferred = true;
                         plan.allowed = false;
                         plan.refusal = "DANE: " + eff.reason;
                         break;
@@ -236,7 +238,10 @@ private:
             }
             if (!plan.allowed) {
                 refusals += (refusals.empty() ? "" : "; ") + plan.refusal;
-                if (requiretls && rt_failure.empty()) rt_failure = "550 5.7.10 " + plan.refusal;
+                // A DANE deferral (DNS failure, bogus TLSA) is retried like
+                // any temporary failure; policy refusals are final.
+                if (requiretls && dane_deferred) rt_other = true;
+                else if (requiretls && rt_failure.empty()) rt_failure = "550 5.7.10 " + plan.refusal;
                 record_refusal(snap, route.domain, host, rpt, plan);
                 continue;
             }

@@ -31,7 +31,15 @@ What each name gets (see docs/dns.md, "Test DNS server"):
     through unbound's auth-zone; this unbound validates them against the
     zone's DS (trust-anchor-file), so answers carry AD=1 like a local
     validating resolver's (the dns.dnssec: trust-ad case). The SOA, NS and
-    an NS address record are added for you.
+    an NS address record are added for you. trust_anchors() lists the DS
+    files (for dns.trust_anchor under dns.dnssec: validate).
+  * validate=False: this unbound does not validate (module iterator only):
+    it serves the signed data and its RRSIGs and never sets AD, so a client
+    with dns.dnssec: validate must validate by itself.
+  * bogus=[names]: after signing, the RDATA of these names' TLSA (or A)
+    records is altered, so their RRSIGs no longer verify (a forged answer).
+    A validating server answers SERVFAIL for them; with validate=False the
+    forged data is served as is.
   * anything else goes to unbound's iterator with no root hints reachable:
     do not rely on it (it ends in SERVFAIL after a while).
 
@@ -112,13 +120,15 @@ class DnsServer:
 
     def __init__(self, address="127.0.0.53", port=None, records=(), servfail=(),
                  refused=(), zones=None, signed_zones=(), unbound="unbound",
-                 startup_timeout=10.0):
+                 startup_timeout=10.0, validate=True, bogus=()):
         self.address = address
         self.port = port if port is not None else free_port(address)
         self.records = list(records)
         self.servfail = [_fqdn(n) for n in servfail]
         self.refused = [_fqdn(n) for n in refused]
         self.signed_zones = [_fqdn(z) for z in signed_zones]
+        self.validate = validate
+        self.bogus = [_fqdn(n).lower() for n in bogus]
         self.zones = [_fqdn(z) for z in zones] if zones is not None else None
         self.unbound = unbound
         self.startup_timeout = startup_timeout
@@ -259,7 +269,7 @@ class DnsServer:
             "  so-reuseport: no",
             "  do-ip6: no",
             "  access-control: 127.0.0.0/8 allow",
-            '  module-config: "%s"' % ("validator iterator" if self.signed_zones else "iterator"),
+            '  module-config: "%s"' % ("validator iterator" if self.signed_zones and self.validate else "iterator"),
         ]
         for z in static:
             lines.append('  local-zone: "%s" static' % z)
@@ -271,7 +281,9 @@ class DnsServer:
             lines.append('  local-zone: "%s" refuse' % n)
         for z in self.signed_zones:
             lines.append('  local-zone: "%s" transparent' % z)  # let auth-zone answer
-            lines.append('  trust-anchor-file: "%s"' % self._sign_zone(z))
+            anchor = self._sign_zone(z)
+            if self.validate:
+                lines.append('  trust-anchor-file: "%s"' % anchor)
         for z in self.signed_zones:
             lines += ["auth-zone:", '  name: "%s"' % z,
                       '  zonefile: "%s"' % os.path.join(self.dir, z + "zone.signed"),
@@ -304,7 +316,32 @@ class DnsServer:
         ksk = run("ldns-keygen", "-a", "ECDSAP256SHA256", "-k", zone)
         zsk = run("ldns-keygen", "-a", "ECDSAP256SHA256", zone)
         run("ldns-signzone", "-n", "-f", path + ".signed", path, ksk, zsk)
+        if self.bogus:
+            self._forge(path + ".signed")
         return os.path.join(self.dir, ksk + ".ds")
+
+    def trust_anchors(self):
+        """The DS trust-anchor files of the signed zones (after start())."""
+        return [os.path.join(self.dir, f) for f in sorted(os.listdir(self.dir)) if f.endswith(".ds")]
+
+    def _forge(self, signed_path):
+        """Alters TLSA/A RDATA of self.bogus names, keeping their RRSIGs."""
+        out = []
+        with open(signed_path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 5 and parts[0].lower() in self.bogus and parts[3] in ("TLSA", "A"):
+                    last = parts[-1]
+                    if parts[3] == "TLSA":
+                        parts[-1] = last[:-1] + ("0" if last[-1] != "0" else "1")
+                    else:
+                        octets = last.split(".")
+                        octets[-1] = str((int(octets[-1]) + 1) % 256)
+                        parts[-1] = ".".join(octets)
+                    line = "\t".join(parts) + "\n"
+                out.append(line)
+        with open(signed_path, "w") as f:
+            f.writelines(out)
 
 
 def main(argv=None):

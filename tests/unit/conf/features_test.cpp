@@ -150,6 +150,13 @@ TEST_CASE("DANE keys are built: level dane, use_dane, dnssec validate", "[conf][
     CHECK(errors_of(kBaseNoTls + "tls: {outbound: {policies: {x.example: {level: dane}}}}\n").empty());
     CHECK(errors_of(kBaseNoTls + "tls: {outbound: {default: dane, use_dane: true}}\n").empty());
     CHECK(errors_of(kBase + "dns: {dnssec: validate}\n").empty());
+    // dns.trust_anchor (extension): with validate only, never silently unused.
+    CHECK(errors_of(kBase + "dns: {dnssec: validate, trust_anchor: /tmp/ta.ds}\n").empty());
+    CHECK(load_ok(kBase + "dns: {dnssec: validate, trust_anchor: /tmp/ta.ds}\n")->dns.trust_anchor == "/tmp/ta.ds");
+    CHECK(load_ok(kBase)->dns.trust_anchor.empty());
+    const auto errs = errors_of(kBase + "dns: {dnssec: trust-ad, trust_anchor: /tmp/ta.ds}\n");
+    REQUIRE(errs.size() == 1);
+    CHECK(errs[0].find("dns.trust_anchor: only used with dnssec: validate") != std::string::npos);
     auto cfg = load_ok(kBase);
     CHECK(cfg->tls.outbound.use_dane);  // the contract default, no longer forced off
 }
