@@ -13,23 +13,13 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "relay/spool/fsync_util.hpp"
+
 namespace mxgate::report {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-}
 
 std::optional<int64_t> number(std::string_view s) {
     if (s.empty() || s.size() > 18) return std::nullopt;
@@ -147,7 +137,7 @@ bool DmarcStore::record(const dmarc::ReportRow& row) {
         fd = ::open(open_path(*open_begin_).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd < 0) return false;
         // One write() of one line: O_APPEND keeps concurrent lines whole.
-        if (!write_all(fd, line)) {
+        if (!spool::io::write_all(fd, line)) {
             ::close(fd);
             return false;
         }
