@@ -18,7 +18,6 @@
 // docs/downgrade-detection.md describes the semantics.
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -27,6 +26,7 @@
 #include "relay/core/offload.hpp"
 #include "relay/server/session_impl.hpp"
 #include "relay/smtp/replies.hpp"
+#include "tlspolicy/tlsrpt_aggregate.hpp"
 
 namespace mxgate::server {
 
@@ -39,15 +39,6 @@ namespace {
 int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-std::string rfc3339(int64_t t) {
-    const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 tlspolicy::StsSource sts_source(Runtime& rt, const Snapshot& snap) {
@@ -169,7 +160,7 @@ asio::awaitable<bool> Session::mail_tls_gate(const smtp::Command& c) {
     std::string reason;
     if (rt_.downgrades) {
         if (auto f = rt_.downgrades->match(stream_.remote_ip(), helo_, unix_now()))
-            reason = "plaintext MAIL from a client whose TLS handshake failed at " + rfc3339(f->at) + " (" +
+            reason = "plaintext MAIL from a client whose TLS handshake failed at " + tlspolicy::rfc3339_utc(f->at) + " (" +
                      f->error + ")";
     }
     const std::string domain = tlspolicy::sender_domain(sender);
@@ -210,7 +201,7 @@ asio::awaitable<void> Session::plaintext_accepted(const spool::Envelope& env) {
                                  .set(Field::network, tlspolicy::client_network(ip))
                                  .set(Field::source, "handshake_failure")
                                  .set(Field::error, f->error)
-                                 .set(Field::since, rfc3339(f->at))
+                                 .set(Field::since, tlspolicy::rfc3339_utc(f->at))
                                  .set(Field::address, f->client)
                                  .set(Field::offered_versions, f->offered_versions)
                                  .set(Field::reason, f->client == ip ? "plaintext delivery after a failed TLS handshake "
