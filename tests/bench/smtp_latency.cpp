@@ -31,51 +31,13 @@
 #include <thread>
 #include <vector>
 
+#include "bench_smtp_conn.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Conn {
-    int fd = -1;
-    std::string in;
-
-    ~Conn() {
-        if (fd >= 0) ::close(fd);
-    }
-    bool send_all(const std::string& s) {
-        size_t off = 0;
-        while (off < s.size()) {
-            ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-            if (n <= 0) return false;
-            off += static_cast<size_t>(n);
-        }
-        return true;
-    }
-    // Reads one complete (possibly multi-line) reply; returns its code or 0.
-    int reply() {
-        for (;;) {
-            size_t start = 0;
-            for (;;) {
-                size_t eol = in.find("\r\n", start);
-                if (eol == std::string::npos) break;
-                if (eol - start >= 4 && in[start + 3] == ' ') {
-                    int code = std::atoi(in.substr(start, 3).c_str());
-                    in.erase(0, eol + 2);
-                    return code;
-                }
-                if (eol - start < 4) {  // malformed
-                    in.erase(0, eol + 2);
-                    return 0;
-                }
-                start = eol + 2;
-            }
-            char buf[4096];
-            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-            if (n <= 0) return 0;
-            in.append(buf, static_cast<size_t>(n));
-        }
-    }
-};
+using Conn = bench::SmtpConn;
 
 struct Args {
     sockaddr_in addr{};

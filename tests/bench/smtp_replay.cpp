@@ -42,6 +42,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench_smtp_conn.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -51,45 +53,7 @@ struct Message {
     std::string text;  // dot-stuffed, without the final ".\r\n"
 };
 
-struct Conn {
-    int fd = -1;
-    std::string in;
-    std::string last;  // text of the last reply's final line
-
-    ~Conn() {
-        if (fd >= 0) ::close(fd);
-    }
-    bool send_all(const std::string& s) {
-        size_t off = 0;
-        while (off < s.size()) {
-            ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-            if (n <= 0) return false;
-            off += static_cast<size_t>(n);
-        }
-        return true;
-    }
-    // One complete (possibly multi-line) reply: its code, or 0.
-    int reply() {
-        for (;;) {
-            size_t start = 0;
-            for (;;) {
-                size_t eol = in.find("\r\n", start);
-                if (eol == std::string::npos) break;
-                if (eol - start >= 4 && in[start + 3] == ' ') {
-                    last.assign(in, start, eol - start);
-                    in.erase(0, eol + 2);
-                    return std::atoi(last.substr(0, 3).c_str());
-                }
-                if (eol - start < 4) return 0;
-                start = eol + 2;
-            }
-            char buf[4096];
-            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-            if (n <= 0) return 0;
-            in.append(buf, static_cast<size_t>(n));
-        }
-    }
-};
+using Conn = bench::SmtpConn;
 
 std::string dot_stuff(const std::string& t) {
     std::string out;
