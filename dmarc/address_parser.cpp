@@ -5,6 +5,7 @@
 // parser builds mailboxes. Nothing recurses on input depth: nested comments
 // are counted, not recursed into.
 #include "dmarc/address_parser.hpp"
+#include "relay/core/ascii.hpp"
 
 #include <cstdint>
 
@@ -178,13 +179,6 @@ bool needs_quotes(std::string_view local) {
     return false;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 int b64_value(char c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -212,8 +206,8 @@ std::optional<std::string> decode_word(std::string_view w) {
                 out.push_back(' ');
             } else if (text[i] == '=') {
                 if (i + 2 >= text.size()) return std::nullopt;
-                const int h = hex_value(text[i + 1]);
-                const int l = hex_value(text[i + 2]);
+                const int h = core::ascii::hex_digit(text[i + 1]);
+                const int l = core::ascii::hex_digit(text[i + 2]);
                 if (h < 0 || l < 0) return std::nullopt;
                 out.push_back(static_cast<char>(h * 16 + l));
                 i += 2;

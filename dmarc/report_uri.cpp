@@ -15,13 +15,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
 // RFC 3986 percent-decoding; nullopt for a broken escape.
 std::optional<std::string> percent_decode(std::string_view s) {
     std::string out;
@@ -31,7 +24,7 @@ std::optional<std::string> percent_decode(std::string_view s) {
             continue;
         }
         if (i + 2 >= s.size()) return std::nullopt;
-        const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+        const int hi = core::ascii::hex_digit(s[i + 1]), lo = core::ascii::hex_digit(s[i + 2]);
         if (hi < 0 || lo < 0) return std::nullopt;
         out += static_cast<char>(hi * 16 + lo);
         i += 2;

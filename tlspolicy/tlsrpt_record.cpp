@@ -5,6 +5,7 @@
 //   tlsrpt-rua = %s"rua=" tlsrpt-uri *(*WSP "," *WSP tlsrpt-uri)
 //   tlsrpt-extension = name "=" value   (ignored; name: ALPHA/DIGIT, '_', '-', '.')
 #include "tlspolicy/tlsrpt_record.hpp"
+#include "relay/core/ascii.hpp"
 
 namespace mxgate::tlspolicy {
 
@@ -75,13 +76,6 @@ std::optional<std::string> check_uri(std::string_view u, std::string& error) {
     return std::nullopt;
 }
 
-int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 }  // namespace
 
 std::string tlsrpt_mailto_address(std::string_view uri) {
@@ -92,7 +86,7 @@ std::string tlsrpt_mailto_address(std::string_view uri) {
     for (size_t i = 0; i < rest.size(); ++i) {
         if (rest[i] == '%') {
             if (i + 2 >= rest.size()) return {};
-            const int hi = hexval(rest[i + 1]), lo = hexval(rest[i + 2]);
+            const int hi = core::ascii::hex_digit(rest[i + 1]), lo = core::ascii::hex_digit(rest[i + 2]);
             if (hi < 0 || lo < 0) return {};
             out += static_cast<char>(hi * 16 + lo);
             i += 2;

@@ -1,4 +1,5 @@
 #include "relay/core/state_store.hpp"
+#include "relay/core/ascii.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,13 +21,6 @@ namespace {
 bool plain_key_char(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_' || c == '@' || c == '+' || c == ',';
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
 }
 
 bool write_all(int fd, std::string_view data) {
@@ -78,7 +72,7 @@ std::optional<std::string> StateStore::decode_key(std::string_view name) {
             continue;
         }
         if (i + 2 >= name.size()) return std::nullopt;
-        const int hi = hex_value(name[i + 1]), lo = hex_value(name[i + 2]);
+        const int hi = core::ascii::hex_digit(name[i + 1]), lo = core::ascii::hex_digit(name[i + 2]);
         if (hi < 0 || lo < 0) return std::nullopt;
         out += static_cast<char>(hi * 16 + lo);
         i += 2;
