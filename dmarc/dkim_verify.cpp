@@ -1,6 +1,8 @@
 // dmarc/dkim_verify.cpp — see dkim_verify.hpp.
 #include "dmarc/dkim_verify.hpp"
 
+#include "dmarc/dkim_key_cache.hpp"
+
 // dkim.h uses C99 _Bool; C++ spells it bool (same ABI).
 #define _Bool bool
 extern "C" {
@@ -75,6 +77,7 @@ DKIM_CBSTAT key_lookup(DKIM* dkim, DKIM_SIGINFO* sig, u_char* buf, size_t buflen
 // by threads, each message gets its own DKIM handle.
 DKIM_LIB* library() {
     static DKIM_LIB* lib = [] {
+        (void)dkim_key_cache_stats();  // links the key parser cache (dkim_key_cache.hpp)
         DKIM_LIB* l = dkim_init(nullptr, nullptr);
         if (!l) return l;
         dkim_set_key_lookup(l, key_lookup);
