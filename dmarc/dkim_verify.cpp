@@ -51,12 +51,22 @@ DKIM_CBSTAT key_lookup(DKIM* dkim, DKIM_SIGINFO* sig, u_char* buf, size_t buflen
     const std::string domain = lower(str(dkim_sig_getdomain(sig)));
     const std::string selector = lower(str(dkim_sig_getselector(sig)));
     if (!plain_label_chars(domain) || !plain_label_chars(selector)) return DKIM_CBSTAT_NOTFOUND;
+    // A key that already failed temporarily for this message stays failed:
+    // two signatures with the same d=/s= get the same verdict.
+    if (v->temp_failed.count({domain, selector})) return DKIM_CBSTAT_NOTFOUND;
     const std::string name = selector + "._domainkey." + domain;
     const core::DnsReply r = v->dns->query(name, core::rrtype::TXT, v->deadline);
     switch (r.status) {
         case core::DnsStatus::temp_fail:
+            // Not DKIM_CBSTAT_TRYAGAIN: on that libopendkim stops processing
+            // the message (it expects dkim_eoh() to be called again later),
+            // so the remaining signatures would get no result and one
+            // signature's DNS trouble could hide another's pass or fail
+            // (RFC 6376 §6.1: each signature is evaluated on its own).
+            // NOTFOUND lets the library go on; evaluate() reports this
+            // signature as temperror from temp_failed, never as permerror.
             v->temp_failed[{domain, selector}] = r.error;
-            return DKIM_CBSTAT_TRYAGAIN;
+            return DKIM_CBSTAT_NOTFOUND;
         case core::DnsStatus::nxdomain:
         case core::DnsStatus::nodata: return DKIM_CBSTAT_NOTFOUND;
         case core::DnsStatus::ok: break;
@@ -183,9 +193,9 @@ DkimVerdicts verify_dkim(const BlockingDns& dns, std::string_view message) {
     if (dkim_getsiglist(dkim, &sigs, &nsigs) == DKIM_STAT_OK && sigs) {
         for (int i = 0; i < nsigs; ++i) out.push_back(evaluate(dkim, sigs[i], v));
     }
-    // XXX A key lookup that failed temporarily makes libopendkim abandon
-    // the message (no signature list): report those signatures as
-    // temperror, so a DNS outage never reads as "unsigned".
+    // Defensive: should libopendkim still give no signature list after a
+    // key lookup failed temporarily, report those signatures as temperror,
+    // so a DNS outage never reads as "unsigned".
     if (out.empty()) {
         for (const auto& [ds, why] : v.temp_failed)
             out.push_back(DkimVerdict{DkimResult::temperror, ds.first, ds.second, true, "key lookup failed: " + why});

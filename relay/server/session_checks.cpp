@@ -206,12 +206,21 @@ asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& me
 
     // 3. SPF fail, unless a DKIM signature aligned (relaxed) with From: passed.
     if (spf.checked && spf.verdict.result == dmarc::SpfResult::fail) {
-        bool dkim_aligned = false;
+        bool dkim_aligned = false, dkim_temp = false;
         for (const dmarc::DkimVerdict& d : dkim.verdicts)
-            for (const std::string& domain : author.domains)
-                if (d.result == dmarc::DkimResult::pass && d.covers_body &&
-                    dmarc::aligned(d.domain, domain, false, org_of))
-                    dkim_aligned = true;
+            for (const std::string& domain : author.domains) {
+                if (!dmarc::aligned(d.domain, domain, false, org_of)) continue;
+                if (d.result == dmarc::DkimResult::pass && d.covers_body) dkim_aligned = true;
+                if (d.result == dmarc::DkimResult::temperror) dkim_temp = true;
+            }
+        if (!dkim_aligned && dkim_temp) {
+            // The aligned signature whose key could not be fetched might be
+            // the exception: ask again later rather than refuse for good.
+            out.reason = "SPF check failed for " + spf.verdict.domain +
+                         " and the DKIM key of a signature aligned with From: could not be looked up";
+            out.refuse = replies::policy_temporary_failure(out.reason + ", try again later");
+            co_return out;
+        }
         if (!dkim_aligned) {
             out.reason = "SPF check failed for " + spf.verdict.domain + " and no DKIM signature aligned with From:";
             out.refuse = replies::spf_rejected(out.reason);
@@ -244,8 +253,29 @@ asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& me
         claimed.emplace_back(env_domain, "MAIL FROM");
     for (const std::string& d : author.domains)
         if (owner_domain(cfg_, d)) claimed.emplace_back(d, "From:");
+    // Could an identifier that failed temporarily have authenticated `d`?
+    auto maybe_authenticated_for = [&](const std::string& d) {
+        if (spf.verdict.result == dmarc::SpfResult::temperror &&
+            (dmarc::aligned(spf.verdict.domain, d, false, org_of) ||
+             std::find(pol.own_domain_senders.begin(), pol.own_domain_senders.end(), lower(spf.verdict.domain)) !=
+                 pol.own_domain_senders.end()))
+            return true;
+        for (const dmarc::DkimVerdict& k : dkim.verdicts)
+            if (k.result == dmarc::DkimResult::temperror &&
+                (dmarc::aligned(k.domain, d, false, org_of) ||
+                 std::find(pol.own_domain_senders.begin(), pol.own_domain_senders.end(), lower(k.domain)) !=
+                     pol.own_domain_senders.end()))
+                return true;
+        return false;
+    };
     for (const auto& [d, where] : claimed) {
         if (authenticated_for(d)) continue;
+        if (maybe_authenticated_for(d)) {
+            out.reason = std::string(where) + " claims " + d +
+                         ", a domain of this host, and its authentication could not complete (DNS temporary failure)";
+            out.refuse = replies::policy_temporary_failure(out.reason + ", try again later");
+            co_return out;
+        }
         out.reason = std::string(where) + " claims " + d + ", a domain of this host, without authentication";
         out.refuse = replies::spoofing_rejected(out.reason);
         co_return out;

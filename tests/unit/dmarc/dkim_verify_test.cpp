@@ -184,3 +184,57 @@ TEST_CASE("dkim: a header present twice is matched bottom-up (RFC 6376 §5.4.2)"
     REQUIRE(v.size() == 1);
     CHECK(v[0].result == DkimResult::fail);
 }
+
+// RFC 6376 §6.1: each signature gets its own result. A key lookup that fails
+// temporarily must neither hide another signature's pass nor its fail, in
+// either order (libopendkim abandons the remaining signatures on TRYAGAIN).
+TEST_CASE("dkim: one signature's key SERVFAIL does not hide the others", "[dkim]") {
+    DnsFixture f;
+    f.txt("sel._domainkey.signer.test", "v=DKIM1; k=rsa; p=" + make_key().p_tag);
+    f.servfail("sel._domainkey.broken.test", core::rrtype::TXT);
+    const std::string good = "signer.test";
+    const std::string bad = "broken.test";
+
+    auto find = [](const DkimVerdicts& v, const std::string& d) {
+        for (const DkimVerdict& x : v)
+            if (x.domain == d) return x;
+        FAIL("no verdict for " << d);
+        return DkimVerdict{};
+    };
+
+    SECTION("temperror signature on top (evaluated first)") {
+        const std::string msg = sign(sign(kMessage, good, "sel"), bad, "sel");
+        DkimVerdicts v = verify_dkim(f.dns, msg);
+        REQUIRE(v.size() == 2);
+        CHECK(v[0].domain == bad);
+        CHECK(v[1].domain == good);
+        CHECK(find(v, bad).result == DkimResult::temperror);
+        CHECK(find(v, good).result == DkimResult::pass);
+    }
+    SECTION("temperror signature below") {
+        const std::string msg = sign(sign(kMessage, bad, "sel"), good, "sel");
+        DkimVerdicts v = verify_dkim(f.dns, msg);
+        REQUIRE(v.size() == 2);
+        CHECK(v[0].domain == good);
+        CHECK(v[1].domain == bad);
+        CHECK(find(v, bad).result == DkimResult::temperror);
+        CHECK(find(v, good).result == DkimResult::pass);
+    }
+    SECTION("a failing signature is still reported as fail beside a temperror") {
+        std::string msg = sign(sign(kMessage, good, "sel"), bad, "sel");
+        msg.replace(msg.find("Hello Bob"), 9, "Hello Eve");
+        DkimVerdicts v = verify_dkim(f.dns, msg);
+        REQUIRE(v.size() == 2);
+        CHECK(find(v, bad).result == DkimResult::temperror);
+        CHECK(find(v, good).result == DkimResult::fail);
+    }
+    SECTION("two temperrors and a pass between them") {
+        f.servfail("s2._domainkey.broken2.test", core::rrtype::TXT);
+        const std::string msg = sign(sign(sign(kMessage, bad, "sel"), good, "sel"), "broken2.test", "s2");
+        DkimVerdicts v = verify_dkim(f.dns, msg);
+        REQUIRE(v.size() == 3);
+        CHECK(find(v, bad).result == DkimResult::temperror);
+        CHECK(find(v, "broken2.test").result == DkimResult::temperror);
+        CHECK(find(v, good).result == DkimResult::pass);
+    }
+}

@@ -203,3 +203,33 @@ TEST_CASE("DMARC: temporary failures are never a pass or a reject") {
     CHECK(evaluate_dmarc(none).result == DmarcResult::permerror);
     CHECK(evaluate_dmarc(none).disposition == Disposition::none);
 }
+
+TEST_CASE("DMARC: a DKIM temperror matters only when no aligned pass exists") {
+    DkimVerdict temp;
+    temp.result = DkimResult::temperror;
+    temp.domain = "bank.com";
+    temp.selector = "broken";
+    DkimVerdict failed = dkim_pass("bank.com");
+    failed.result = DkimResult::fail;
+
+    // Either order: the aligned pass decides, the temperror is only reported.
+    DmarcInput in = input("bank.com", "v=DMARC1; p=reject");
+    in.dkim = {temp, dkim_pass("bank.com")};
+    CHECK(evaluate_dmarc(in).result == DmarcResult::pass);
+    in.dkim = {dkim_pass("bank.com"), temp};
+    CHECK(evaluate_dmarc(in).result == DmarcResult::pass);
+
+    // No aligned pass: the temperror might have been one → 451, not 550.
+    in.dkim = {temp, failed};
+    DmarcVerdict v = evaluate_dmarc(in);
+    CHECK(v.result == DmarcResult::temperror);
+    CHECK(v.disposition == Disposition::none);
+    // ... and never a silent pass on quarantine either.
+    in = input("bank.com", "v=DMARC1; p=quarantine");
+    in.dkim = {failed, temp};
+    CHECK(evaluate_dmarc(in).result == DmarcResult::temperror);
+    // A pass for another domain does not align: still temperror.
+    in = input("bank.com", "v=DMARC1; p=reject");
+    in.dkim = {temp, dkim_pass("other.org")};
+    CHECK(evaluate_dmarc(in).result == DmarcResult::temperror);
+}

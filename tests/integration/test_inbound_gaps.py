@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Inbound sender authentication, the gaps of issue 4 (SPEC §6):
+
+  * several DKIM signatures are evaluated independently (RFC 6376 §6.1):
+    a signature whose key lookup SERVFAILs is dkim=temperror and does not
+    hide another signature's pass (in either order) or fail; it matters only
+    when no aligned pass exists, and then the answer is 451 4.7.0 — never a
+    silent pass and never a 550 (DMARC, SPF-fail exception, own domain);
+  * strict DKIM alignment with d= a *child* of the From: domain (adkim=s,
+    d=sub.strict.test, From: strict.test) fails, relaxed passes;
+  * sp inheritance in the directions libopendmarc 1.4.2 is not trusted
+    with: p=none with sp=reject/quarantine, deep subdomains, a subdomain
+    with a record of its own;
+  * pct=50 really samples (both outcomes seen over 30 messages) and
+    pct=100 always applies;
+  * both identifiers failing under p=reject: 550 and that very message
+    never reaches the home box; DMARC is evaluated for every author of a
+    multi-mailbox From: under Sender:.
+
+Real peers: a private unbound (lib/dnsserver.py) on 127.0.24.53 holding
+SPF records, DKIM keys (one selector answered SERVFAIL) and DMARC records;
+messages signed for real with python3-dkim; raw SMTP from 127.0.24.11; a
+byte-exact capture server as the home box. Addresses: 127.0.24.x.
+
+Exit 0 pass, 77 skip (a peer is missing), else fail.
+"""
+import os
+import re
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib.dnsserver import DnsServer, DnsServerUnavailable, free_port  # noqa: E402
+from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, skip  # noqa: E402
+from lib.dkimkeys import import_dkim, make_key, txt  # noqa: E402
+
+dkim = import_dkim()
+
+MX = ("127.0.24.1", 2525)
+HOME = ("127.0.24.2", 2526)
+DNS_ADDR = "127.0.24.53"
+CLIENT = "127.0.24.11"  # the address spfok.test authorises
+
+CONFIG = """
+hostname: mx.gaps.test
+spool: {spool}
+log: { format: json, file: {log} }
+listeners:
+  - { name: mx, role: mx, address: "%s:%d", tls: none }
+dns: { resolver: "%s" }
+domains:
+  - name: home.test
+    recipients: ["@home.test"]
+    downstream: { address: "%s:%d", tls: none }
+policy:
+  dmarc: { enforce: true, quarantine: header }
+  own_domain_spoofing: reject
+queue: { retry: [1s], max_lifetime: 1h, delay_warning: 1h }
+"""
+
+DMARC = {
+    "dual.test": "v=DMARC1; p=reject",
+    "strict.test": "v=DMARC1; p=reject; adkim=s",
+    "relax.test": "v=DMARC1; p=reject",
+    "spr.test": "v=DMARC1; p=none; sp=reject",
+    "own.spr.test": "v=DMARC1; p=none",
+    "spq.test": "v=DMARC1; p=reject; sp=quarantine",
+    "pct50.test": "v=DMARC1; p=reject; pct=50",
+    "pct100.test": "v=DMARC1; p=reject; pct=100",
+    "reject.test": "v=DMARC1; p=reject",
+}
+# Selectors with a key; "bad" selectors are answered SERVFAIL.
+KEYS = [("good", "dual.test"), ("good", "other.test"), ("good", "sub.strict.test"), ("good", "sub.relax.test"),
+        ("good", "nodmarc.test"), ("good", "home.test")]
+SERVFAIL = ["bad._domainkey.dual.test.", "bad._domainkey.nodmarc.test.", "bad._domainkey.home.test."]
+
+
+def sign(raw, domain, selector, key):
+    return dkim.sign(raw, selector.encode(), domain.encode(), key, include_headers=[b"from", b"to", b"subject"])
+
+
+def message(frm, subject, extra=""):
+    return ("From: %s\r\nTo: <alice@home.test>\r\nSubject: %s\r\n%s"
+            "Date: Sun, 22 Nov 2026 12:00:00 +0000\r\nMessage-ID: <%s@gaps.test>\r\n\r\nHello.\r\n"
+            % (frm, subject, extra, re.sub(r"\W", "-", subject))).encode()
+
+
+def send(data, sender="bounce@elsewhere.test"):
+    """One transaction; returns (code, text) of the end-of-data reply (or the failing command's)."""
+    c = RawSmtp(*MX, source=CLIENT, timeout=30)
+    try:
+        code, text = c.reply()
+        if code != 220:
+            return code, text
+        c.cmd("EHLO client.gaps.test")
+        for line in ("MAIL FROM:<%s>" % sender, "RCPT TO:<alice@home.test>"):
+            code, text = c.cmd(line)
+            if code != 250:
+                return code, text
+        code, text = c.cmd("DATA")
+        if code != 354:
+            return code, text
+        c.send(data.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
+        reply = c.reply()
+        c.cmd("QUIT")
+        return reply
+    finally:
+        c.close()
+
+
+def main():
+    t = Check()
+    workdir = tempfile.mkdtemp(prefix="inbound-gaps-")
+    key, pub = make_key(workdir)
+    records = [txt("_dmarc." + d, r) for d, r in DMARC.items()]
+    records += [txt("%s._domainkey.%s" % (s, d), "v=DKIM1; k=rsa; p=" + pub) for s, d in KEYS]
+    records += [txt("spfok.test", "v=spf1 ip4:%s -all" % CLIENT),
+                txt("spffail.test", "v=spf1 ip4:192.0.2.1 -all")]
+    try:
+        dns = DnsServer(DNS_ADDR, free_port(DNS_ADDR), records=records, servfail=SERVFAIL, zones=["test."]).start()
+    except DnsServerUnavailable as e:
+        skip(str(e))
+    home = CaptureSink(*HOME).start()
+    try:
+        with Mxgate(CONFIG % (MX[0], MX[1], dns.endpoint, HOME[0], HOME[1]), name="gaps") as mx:
+            mx.start(wait_for=[MX])
+
+            def delivered(subject, timeout=20.0):
+                """The delivered message with this Subject:, or None after `timeout`."""
+                needle = b"\r\nSubject: " + subject.encode() + b"\r\n"
+                deadline = time.time() + timeout
+                while True:
+                    for _, _, data in list(home.received):
+                        if needle in data:
+                            return data
+                    if time.time() >= deadline:
+                        return None
+                    time.sleep(0.05)
+
+            def head_of(subject):
+                data = delivered(subject)
+                return data.split(b"\r\n\r\n", 1)[0] if data else b""
+
+            def expect(what, data, code, esc=None, text=None, sender="bounce@elsewhere.test"):
+                got, reply = send(data, sender)
+                ok = got == code and (esc is None or (" %s " % esc) in reply) and (text is None or text in reply)
+                t.true(what, ok, "got %d %r" % (got, reply))
+                return reply
+
+            # --- 1. two signatures, one key lookup SERVFAIL: each evaluated on its own
+            raw = message("<a@dual.test>", "temperror on top")
+            good = sign(raw, "dual.test", "good", key)
+            bad = sign(good + raw, "dual.test", "bad", key)
+            expect("SERVFAIL signature on top of an aligned pass: delivered", bad + good + raw, 250)
+            head = head_of("temperror on top")
+            t.true("A-R (SERVFAIL on top): dkim=pass for the good signature",
+                   b"dkim=pass header.d=dual.test header.s=good" in head, head)
+            t.true("A-R (SERVFAIL on top): dkim=temperror for the other",
+                   b"dkim=temperror header.d=dual.test header.s=bad" in head, head)
+            t.true("A-R (SERVFAIL on top): dmarc=pass", b"dmarc=pass (p=reject dis=none) header.from=dual.test" in head,
+                   head)
+
+            raw = message("<a@dual.test>", "temperror below")
+            bad = sign(raw, "dual.test", "bad", key)
+            good = sign(bad + raw, "dual.test", "good", key)
+            expect("SERVFAIL signature below an aligned pass: delivered", good + bad + raw, 250)
+            head = head_of("temperror below")
+            t.true("A-R (SERVFAIL below): dkim=pass for the good signature",
+                   b"dkim=pass header.d=dual.test header.s=good" in head, head)
+            t.true("A-R (SERVFAIL below): dkim=temperror for the other",
+                   b"dkim=temperror header.d=dual.test header.s=bad" in head, head)
+            # The A-R lists the signatures in header order.
+            t.true("A-R (SERVFAIL below): header order kept",
+                   head.find(b"header.s=good") < head.find(b"header.s=bad"), head)
+            evs = [e for e in mx.events("policy.dkim") if e.get("domain") == "dual.test"]
+            t.eq("policy.dkim events: two pass, two temperror",
+                 sorted(e.get("result") for e in evs), ["pass", "pass", "temperror", "temperror"])
+
+            # The temperror hides no fail either: no aligned pass → 451, not a pass, not a 550.
+            raw = message("<a@dual.test>", "temperror and fail")
+            good = sign(raw, "dual.test", "good", key)
+            bad = sign(good + raw, "dual.test", "bad", key)
+            expect("SERVFAIL signature + a broken aligned one under p=reject: 451 4.7.0",
+                   bad + good + raw.replace(b"Hello.", b"Hello!"), 451, "4.7.0", "dual.test")
+            time.sleep(0.2)
+            ev = [e for e in mx.events("policy.dkim") if e.get("domain") == "dual.test" and e.get("result") == "fail"]
+            t.eq("the broken signature is reported as fail beside the temperror", len(ev), 1)
+            raw = message("<a@dual.test>", "temperror and unaligned pass")
+            other = sign(raw, "other.test", "good", key)
+            bad = sign(other + raw, "dual.test", "bad", key)
+            expect("SERVFAIL aligned signature + a pass for another domain under p=reject: 451 4.7.0",
+                   bad + other + raw, 451, "4.7.0", "dual.test")
+            raw = message("<a@dual.test>", "temperror alone")
+            expect("only an aligned SERVFAIL signature under p=reject: 451 4.7.0",
+                   sign(raw, "dual.test", "bad", key) + raw, 451, "4.7.0")
+
+            # SPF fail: the DKIM exception might hold → 451; without the temperror → 550 5.7.23.
+            raw = message("<a@nodmarc.test>", "spf fail temperror")
+            expect("SPF fail + only a SERVFAIL signature aligned with From: → 451 4.7.0",
+                   sign(raw, "nodmarc.test", "bad", key) + raw, 451, "4.7.0", sender="x@spffail.test")
+            raw = message("<a@nodmarc.test>", "spf fail temperror and pass")
+            good = sign(raw, "nodmarc.test", "good", key)
+            bad = sign(good + raw, "nodmarc.test", "bad", key)
+            expect("SPF fail + SERVFAIL signature + aligned pass → delivered", bad + good + raw, 250,
+                   sender="x@spffail.test")
+            raw = message("<a@nodmarc.test>", "spf fail no dkim")
+            expect("SPF fail without DKIM → 550 5.7.23", raw, 550, "5.7.23", sender="x@spffail.test")
+
+            # Own domain: a SERVFAIL signature for it → 451, a pass beside it → delivered.
+            raw = message("<ceo@home.test>", "own temperror")
+            expect("From: the owner's domain with only a SERVFAIL signature: 451 4.7.0",
+                   sign(raw, "home.test", "bad", key) + raw, 451, "4.7.0", "home.test")
+            raw = message("<ceo@home.test>", "own temperror and pass")
+            good = sign(raw, "home.test", "good", key)
+            bad = sign(good + raw, "home.test", "bad", key)
+            expect("From: the owner's domain, SERVFAIL signature + aligned pass: delivered", bad + good + raw, 250)
+
+            # --- 2. strict alignment with d= a child of the From: domain
+            raw = message("<a@strict.test>", "strict child")
+            expect("adkim=s: d=sub.strict.test does not align with From: strict.test → 550",
+                   sign(raw, "sub.strict.test", "good", key) + raw, 550, "5.7.1", "strict.test")
+            raw = message("<a@relax.test>", "relaxed child")
+            expect("adkim=r: d=sub.relax.test aligns with From: relax.test → delivered",
+                   sign(raw, "sub.relax.test", "good", key) + raw, 250)
+
+            # --- 3. sp inheritance
+            expect("p=none sp=reject: the organisational domain itself is delivered",
+                   message("<a@spr.test>", "spr parent"), 250)
+            expect("p=none sp=reject: a subdomain is refused", message("<a@sub.spr.test>", "spr sub"), 550, "5.7.1",
+                   "sub.spr.test")
+            expect("p=none sp=reject: a deep subdomain is refused", message("<a@x.y.spr.test>", "spr deep"), 550,
+                   "5.7.1")
+            expect("a subdomain's own record (p=none) wins over the parent's sp=reject",
+                   message("<a@own.spr.test>", "spr own"), 250)
+            expect("p=reject sp=quarantine: a subdomain is quarantined, not refused",
+                   message("<a@sub.spq.test>", "spq sub"), 250)
+            head = head_of("spq sub")
+            t.true("sp=quarantine: X-Spam-Flag and dis=quarantine",
+                   b"X-Spam-Flag: YES" in head and b"dmarc=fail (p=quarantine dis=quarantine)" in head, head)
+            expect("p=reject sp=quarantine: the parent is refused", message("<a@spq.test>", "spq parent"), 550, "5.7.1")
+
+            # --- 4. pct
+            expect("pct=100: always refused", message("<a@pct100.test>", "pct100"), 550, "5.7.1", "pct100.test")
+            outcomes = {}
+            for i in range(30):
+                code, _ = send(message("<a@pct50.test>", "pct50 %d" % i))
+                outcomes[code] = outcomes.get(code, 0) + 1
+            t.true("pct=50 samples: some refused (550) and some spared (250) in 30 messages",
+                   outcomes.get(550, 0) > 0 and outcomes.get(250, 0) > 0 and
+                   outcomes.get(550, 0) + outcomes.get(250, 0) == 30, outcomes)
+
+            # --- 5. both failing under p=reject: 550, and this message never reaches the home box
+            expect("p=reject, SPF fail and no DKIM: 550 5.7.1", message("<a@reject.test>", "both failing"), 550, "5.7.1",
+                   "reject.test", sender="x@spffail.test")
+            raw = message("<a@reject.test>", "both failing signed")
+            expect("p=reject, SPF fail and DKIM for another domain: 550",
+                   sign(raw, "other.test", "good", key) + raw, 550, "5.7.1", "reject.test", sender="x@spffail.test")
+            # Multi-mailbox From: under Sender: every author's DMARC applies.
+            expect("From: two authors under Sender:, one with p=reject failing: 550",
+                   message("<a@spr.test>, <b@reject.test>", "two authors", "Sender: <a@spr.test>\r\n"), 550, "5.7.1",
+                   "reject.test")
+            time.sleep(1.5)  # deliveries of everything accepted above are done by now
+            for subject in ("both failing", "both failing signed", "two authors", "temperror alone",
+                            "temperror and fail", "own temperror", "strict child", "spr sub"):
+                t.true("not delivered: " + subject, delivered(subject, timeout=0) is None)
+            refused = [e for e in mx.events("policy.reject") if "reject.test" in e.get("reason", "")]
+            t.true("policy.reject events for the refusals", len(refused) >= 3, refused)
+    finally:
+        home.stop()
+        dns.stop()
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
