@@ -115,21 +115,59 @@ std::optional<ReportUri> parse_report_uri(std::string_view uri) {
     return out;
 }
 
-std::vector<ReportUri> parse_rua(std::string_view value) {
-    std::vector<ReportUri> out;
+namespace {
+
+// For logs: printable ASCII only, bounded.
+std::string shown(std::string_view uri) {
+    std::string out;
+    for (const char c : uri.substr(0, kMaxShownUri)) out += (c > 0x20 && c < 0x7f) ? c : '?';
+    if (uri.size() > kMaxShownUri) out += "...";
+    return out;
+}
+
+// The URI scheme (RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"), lower-case; "" if none.
+std::string scheme_of(std::string_view uri) {
+    const size_t colon = uri.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon > 32) return {};
+    if (!core::ascii::is_alpha(static_cast<unsigned char>(uri[0]))) return {};
+    for (const char c : uri.substr(0, colon))
+        if (!core::ascii::is_alnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return {};
+    return core::ascii::to_lower(uri.substr(0, colon));
+}
+
+}  // namespace
+
+RuaList parse_rua_list(std::string_view value) {
+    RuaList out;
     size_t pos = 0;
-    while (pos <= value.size() && out.size() < kMaxReportUris) {
+    while (pos <= value.size() && out.usable.size() < kMaxReportUris) {
         size_t end = value.find(',', pos);
         if (end == std::string_view::npos) end = value.size();
-        if (auto u = parse_report_uri(trim(value.substr(pos, end - pos)))) {
-            bool dup = false;
-            for (const ReportUri& o : out) dup = dup || o.address == u->address;
-            if (!dup) out.push_back(std::move(*u));
-        }
+        const std::string_view one = trim(value.substr(pos, end - pos));
         pos = end + 1;
+        if (one.empty()) continue;
+        if (auto u = parse_report_uri(one)) {
+            bool dup = false;
+            for (const ReportUri& o : out.usable) dup = dup || o.address == u->address;
+            if (!dup) out.usable.push_back(std::move(*u));
+            continue;
+        }
+        if (out.skipped.size() >= kMaxReportUris) continue;
+        const std::string scheme = scheme_of(one);
+        std::string why;
+        if (scheme == "mailto")
+            why = "not a usable mailto: address or size limit";
+        else if (scheme.empty())
+            why = "not a URI";
+        else
+            why = "only mailto: report URIs are supported (RFC 7489 §7.2.1.1 requires no other); " + scheme +
+                  ": skipped";
+        out.skipped.push_back(SkippedUri{shown(one), std::move(why)});
     }
     return out;
 }
+
+std::vector<ReportUri> parse_rua(std::string_view value) { return parse_rua_list(value).usable; }
 
 bool authorizes_reports(const std::vector<std::string>& txts) {
     for (const std::string& t : txts) {

@@ -8,6 +8,9 @@
 //   parse_rua(value)          mailto: URIs only (others are skipped: mxgate
 //                             mails its reports), each with its `!size`
 //                             limit in octets (k/m/g/t are powers of 2^10)
+//   parse_rua_list(value)     the same, plus what was skipped and why, so
+//                             the sender can say so (an https: rua is valid
+//                             DMARC, RFC 7489 §7.2.1.1 only requires mailto)
 //   authorizes_reports(txts)  the TXT strings at
 //                             <policy-domain>._report._dmarc.<rua-domain>
 //                             contain a record starting with v=DMARC1
@@ -41,6 +44,20 @@ std::optional<std::string> dmarc_tag(std::string_view record, std::string_view n
 // Comma-separated dmarc-uri list → the usable mailto: destinations, in
 // order, at most kMaxReportUris. Malformed URIs are skipped.
 std::vector<ReportUri> parse_rua(std::string_view value);
+
+// A rua entry that is not used: another scheme (https:, ...) or a mailto:
+// mxgate cannot use. `uri` is printable ASCII, at most kMaxShownUri octets.
+struct SkippedUri {
+    std::string uri;
+    std::string reason;
+};
+inline constexpr size_t kMaxShownUri = 120;
+
+struct RuaList {
+    std::vector<ReportUri> usable;    // what parse_rua() returns
+    std::vector<SkippedUri> skipped;  // in order, at most kMaxReportUris
+};
+RuaList parse_rua_list(std::string_view value);
 
 // One dmarc-uri (without surrounding whitespace) → a destination.
 std::optional<ReportUri> parse_report_uri(std::string_view uri);

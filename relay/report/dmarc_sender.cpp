@@ -167,7 +167,15 @@ asio::awaitable<DmarcSendSummary> DmarcReporter::send_once(bool force) {
             const std::string policy_org = psl->organizational_domain(domain);
             std::vector<dmarc::ReportUri> uris;
             bool deferred = false;
-            for (const dmarc::ReportUri& u : dmarc::parse_rua(rep.published.rua)) {
+            const dmarc::RuaList rua = dmarc::parse_rua_list(rep.published.rua);
+            // Never silently: an https: (or broken) rua entry gets its event.
+            for (const dmarc::SkippedUri& s : rua.skipped)
+                rt_.events->emit(Event("dmarc.report_skipped")
+                                     .set(Field::domain, domain)
+                                     .set(Field::id, report_id)
+                                     .set(Field::address, s.uri)
+                                     .set(Field::reason, s.reason));
+            for (const dmarc::ReportUri& u : rua.usable) {
                 if (psl->organizational_domain(u.domain) == policy_org) {
                     uris.push_back(u);
                     continue;
@@ -257,7 +265,8 @@ asio::awaitable<DmarcSendSummary> DmarcReporter::send_once(bool force) {
             }
             if (queued->empty()) {
                 if (failures == 0) {
-                    fail("no usable destination in rua");
+                    fail(rua.skipped.empty() ? "no usable destination in rua"
+                                             : "no usable destination in rua (only mailto: is supported): nothing sent");
                     ++sum.failed;
                 }
                 continue;  // nothing to send: done

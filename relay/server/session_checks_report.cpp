@@ -3,9 +3,9 @@
 // inbound_checks() (session_checks.cpp) right after `policy.dmarc`, for
 // messages that will be accepted and for those about to be refused alike.
 //
-// Only pass/fail verdicts of a domain whose record names a usable mailto:
-// rua are recorded (a temperror is answered 451 and the sender retries: it
-// is counted when it is decided). The row is appended and fdatasync'ed on
+// Only pass/fail verdicts of a domain whose record names a rua are
+// recorded (a temperror is answered 451 and the sender retries: it is
+// counted when it is decided). The row is appended and fdatasync'ed on
 // the blocking pool; a failure to record is logged, never a reason to
 // refuse mail.
 #include <boost/asio/use_awaitable.hpp>
@@ -39,7 +39,12 @@ asio::awaitable<void> Session::record_dmarc_report(const DmarcReportFacts& f, co
     const dmarc::DmarcVerdict& v = f.verdict;
     if (v.result != dmarc::DmarcResult::pass && v.result != dmarc::DmarcResult::fail) co_return;
     const std::optional<std::string> rua = dmarc::dmarc_tag(f.record, "rua");
-    if (!rua || dmarc::parse_rua(*rua).empty()) co_return;
+    if (!rua) co_return;
+    // A rua naming only URIs mxgate does not use (https:) is recorded all the
+    // same: the daily pass then says once per domain why nothing is sent
+    // (dmarc.report_skipped), where skipping at this point would be silent.
+    const dmarc::RuaList destinations = dmarc::parse_rua_list(*rua);
+    if (destinations.usable.empty() && destinations.skipped.empty()) co_return;
 
     dmarc::ReportRow row;
     row.time = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -63,6 +63,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (const auto v = dmarc_tag("v=DMARC1; p=reject; " + input, "rua"))
         for (const ReportUri& u : parse_rua(*v)) check_uri(u);
     if (const auto u = parse_report_uri(input)) check_uri(*u);
+    // What is skipped goes into a log event: printable and bounded.
+    const RuaList listed = parse_rua_list(input);
+    require(listed.usable.size() == uris.size() && listed.skipped.size() <= kMaxReportUris);
+    for (const SkippedUri& s : listed.skipped) {
+        require(!s.reason.empty() && s.uri.size() <= kMaxShownUri + 3);
+        for (const char c : s.uri) require(c > 0x20 && c < 0x7f);
+    }
     (void)authorizes_reports({input});
 
     // Recorded rows: each input line is a candidate.

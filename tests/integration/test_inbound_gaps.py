@@ -40,6 +40,7 @@ dkim = import_dkim()
 MX = ("127.0.24.1", 2525)
 HOME = ("127.0.24.2", 2526)
 DNS_ADDR = "127.0.24.53"
+REPORT_MX = ("127.0.24.25", 25)
 CLIENT = "127.0.24.11"  # the address spfok.test authorises
 
 CONFIG = """
@@ -54,7 +55,10 @@ domains:
     recipients: ["@home.test"]
     downstream: { address: "%s:%d", tls: none }
 policy:
-  dmarc: { enforce: true, quarantine: header }
+  dmarc:
+    enforce: true
+    quarantine: header
+    reports: { enabled: true, contact: postmaster@home.test }
   own_domain_spoofing: reject
 queue: { retry: [1s], max_lifetime: 1h, delay_warning: 1h }
 """
@@ -69,6 +73,9 @@ DMARC = {
     "pct50.test": "v=DMARC1; p=reject; pct=50",
     "pct100.test": "v=DMARC1; p=reject; pct=100",
     "reject.test": "v=DMARC1; p=reject",
+    # rua: https only, and https beside mailto (RFC 7489 §7.2.1.1 requires only mailto)
+    "httpsonly.test": "v=DMARC1; p=none; rua=https://reports.example/dmarc",
+    "mixed.test": "v=DMARC1; p=none; rua=https://reports.example/dmarc, mailto:dmarc@reports.mixed.test",
 }
 # Selectors with a key; "bad" selectors are answered SERVFAIL.
 KEYS = [("good", "dual.test"), ("good", "other.test"), ("good", "sub.strict.test"), ("good", "sub.relax.test"),
@@ -116,12 +123,14 @@ def main():
     records = [txt("_dmarc." + d, r) for d, r in DMARC.items()]
     records += [txt("%s._domainkey.%s" % (s, d), "v=DKIM1; k=rsa; p=" + pub) for s, d in KEYS]
     records += [txt("spfok.test", "v=spf1 ip4:%s -all" % CLIENT),
-                txt("spffail.test", "v=spf1 ip4:192.0.2.1 -all")]
+                txt("spffail.test", "v=spf1 ip4:192.0.2.1 -all"),
+                "reports.mixed.test. MX 10 mx.rpt.test.", "mx.rpt.test. A %s" % REPORT_MX[0]]
     try:
         dns = DnsServer(DNS_ADDR, free_port(DNS_ADDR), records=records, servfail=SERVFAIL, zones=["test."]).start()
     except DnsServerUnavailable as e:
         skip(str(e))
     home = CaptureSink(*HOME).start()
+    reports = CaptureSink(*REPORT_MX).start()
     try:
         with Mxgate(CONFIG % (MX[0], MX[1], dns.endpoint, HOME[0], HOME[1]), name="gaps") as mx:
             mx.start(wait_for=[MX])
@@ -266,7 +275,32 @@ def main():
                 t.true("not delivered: " + subject, delivered(subject, timeout=0) is None)
             refused = [e for e in mx.events("policy.reject") if "reject.test" in e.get("reason", "")]
             t.true("policy.reject events for the refusals", len(refused) >= 3, refused)
+
+            # --- 6. a non-mailto rua is skipped with an event, never silently
+            expect("httpsonly.test (p=none): delivered", message("<a@httpsonly.test>", "rua https"), 250)
+            expect("mixed.test (p=none): delivered", message("<a@mixed.test>", "rua mixed"), 250)
+            mx.wait_event("policy.dmarc", lambda e: e.get("domain") == "mixed.test")
+            pending = mx.run("report", "dmarc").stdout
+            t.true("an https-only rua is still recorded (so the skip can be reported)",
+                   "httpsonly.test: 1 messages" in pending and "mixed.test: 1 messages" in pending, pending)
+            r = mx.run("report", "dmarc", "--send-now")
+            t.eq("--send-now: the mailto report sent, the https-only one failed", r.stdout.strip(),
+                 "ok sent 1 failed 1 deferred 0")
+            skipped = mx.events("dmarc.report_skipped")
+            t.eq("dmarc.report_skipped for both domains", sorted(e.get("domain") for e in skipped),
+                 ["httpsonly.test", "mixed.test"])
+            t.true("dmarc.report_skipped names the URI and why",
+                   all(e.get("address") == "https://reports.example/dmarc" and "only mailto:" in e.get("reason", "")
+                       and "https" in e.get("reason", "") for e in skipped), skipped)
+            failed = [e for e in mx.events("dmarc.report_failed") if e.get("domain") == "httpsonly.test"]
+            t.true("httpsonly.test: report_failed says nothing was sent and why",
+                   len(failed) == 1 and "only mailto: is supported" in failed[0].get("reason", ""), failed)
+            got = reports.wait(1, timeout=30)
+            t.eq("mixed.test: the report went to its mailto: destination", [g[1] for g in got],
+                 [["dmarc@reports.mixed.test"]])
+            t.true("mixed.test: it is the mixed.test report", got and b"Report Domain: mixed.test" in got[0][2])
     finally:
+        reports.stop()
         home.stop()
         dns.stop()
     t.done()

@@ -68,3 +68,32 @@ TEST_CASE("external destination authorisation (RFC 7489 §7.1)", "[dmarc][rua]")
     CHECK_FALSE(authorizes_reports({"v=DMARC1x"}));
     CHECK_FALSE(authorizes_reports({"v=spf1 -all"}));
 }
+
+TEST_CASE("parse_rua_list says what it skipped and why", "[dmarc][rua]") {
+    const RuaList l = parse_rua_list(" https://reports.example/dmarc , mailto:a@x.test, HTTP://h.test/r ,mailto:nobody,"
+                                     "junk,mailto:b@x.test");
+    REQUIRE(l.usable.size() == 2);
+    CHECK(l.usable[0].address == "a@x.test");
+    CHECK(l.usable[1].address == "b@x.test");
+    REQUIRE(l.skipped.size() == 4);
+    CHECK(l.skipped[0].uri == "https://reports.example/dmarc");
+    CHECK(l.skipped[0].reason.find("only mailto:") != std::string::npos);
+    CHECK(l.skipped[0].reason.find("https: skipped") != std::string::npos);
+    CHECK(l.skipped[1].uri == "HTTP://h.test/r");
+    CHECK(l.skipped[1].reason.find("http: skipped") != std::string::npos);
+    CHECK(l.skipped[2].uri == "mailto:nobody");
+    CHECK(l.skipped[2].reason.find("mailto") != std::string::npos);
+    CHECK(l.skipped[3].reason == "not a URI");
+    // parse_rua is the usable part.
+    CHECK(parse_rua(" https://reports.example/dmarc , mailto:a@x.test").size() == 1);
+    // Only https: → nothing usable, one skipped; empty entries are not "skipped".
+    const RuaList h = parse_rua_list("https://r.example/x,,");
+    CHECK(h.usable.empty());
+    CHECK(h.skipped.size() == 1);
+    CHECK(parse_rua_list(",, ,").skipped.empty());
+    // What is shown is printable and bounded, whatever the record holds.
+    const RuaList w = parse_rua_list("https://r.example/\x01" + std::string(300, 'a'));
+    REQUIRE(w.skipped.size() == 1);
+    CHECK(w.skipped[0].uri.size() <= kMaxShownUri + 3);
+    CHECK(w.skipped[0].uri.find('\x01') == std::string::npos);
+}
