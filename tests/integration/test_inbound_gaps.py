@@ -73,6 +73,7 @@ DMARC = {
     "pct50.test": "v=DMARC1; p=reject; pct=50",
     "pct100.test": "v=DMARC1; p=reject; pct=100",
     "reject.test": "v=DMARC1; p=reject",
+    "spft.test": "v=DMARC1; p=reject",
     # rua: https only, and https beside mailto (RFC 7489 §7.2.1.1 requires only mailto)
     "httpsonly.test": "v=DMARC1; p=none; rua=https://reports.example/dmarc",
     "mixed.test": "v=DMARC1; p=none; rua=https://reports.example/dmarc, mailto:dmarc@reports.mixed.test",
@@ -80,7 +81,7 @@ DMARC = {
 # Selectors with a key; "bad" selectors are answered SERVFAIL.
 KEYS = [("good", "dual.test"), ("good", "other.test"), ("good", "sub.strict.test"), ("good", "sub.relax.test"),
         ("good", "nodmarc.test"), ("good", "home.test")]
-SERVFAIL = ["bad._domainkey.dual.test.", "bad._domainkey.nodmarc.test.", "bad._domainkey.home.test."]
+SERVFAIL = ["bounce.spft.test.", "bad._domainkey.dual.test.", "bad._domainkey.nodmarc.test.", "bad._domainkey.home.test."]
 
 
 def sign(raw, domain, selector, key):
@@ -276,7 +277,29 @@ def main():
             refused = [e for e in mx.events("policy.reject") if "reject.test" in e.get("reason", "")]
             t.true("policy.reject events for the refusals", len(refused) >= 3, refused)
 
-            # --- 6. a non-mailto rua is skipped with an event, never silently
+            # --- 6. SPF SERVFAIL alone (DMARC record reachable), p=reject: 451, never a pass or a 550
+            expect("SPF temperror (SERVFAIL) with no other identifier under p=reject: 451 4.7.0",
+                   message("<a@spft.test>", "spf servfail"), 451, "4.7.0", "spft.test", sender="x@bounce.spft.test")
+            ev = mx.wait_event("policy.spf", lambda e: e.get("domain") == "bounce.spft.test")[0]
+            t.eq("policy.spf says temperror", ev.get("result"), "temperror")
+
+            # --- 7. more From: forms: the domain DMARC judges is the one the reader sees
+            for what, frm in [
+                ("a group holding one mailbox", "team: x@reject.test;"),
+                ("a quoted local part holding another address", '"a@none.test"@reject.test'),
+                ("an obsolete route before the address", "<@none.test:x@reject.test>"),
+                ("an upper-case domain", "x@REJECT.TEST"),
+                ("an encoded word with a comma in the display name", "=?utf-8?q?a=2C_b=40none=2Etest?= <x@reject.test>"),
+                ("a comment holding an address", "x@reject.test (a@none.test)"),
+                ("folded between local part and domain", "x\r\n @reject.test"),
+            ]:
+                expect("From: %s → judged as reject.test (550)" % what,
+                       message(frm, "trick " + what), 550, "5.7.1", "reject.test")
+            expect("From: a domain literal is refused (no DMARC domain)", message("x@[192.0.2.1]", "literal"), 550,
+                   "5.7.1")
+            expect("From: a single-label domain is refused", message("x@localhost", "single label"), 550, "5.7.1")
+
+            # --- 8. a non-mailto rua is skipped with an event, never silently
             expect("httpsonly.test (p=none): delivered", message("<a@httpsonly.test>", "rua https"), 250)
             expect("mixed.test (p=none): delivered", message("<a@mixed.test>", "rua mixed"), 250)
             mx.wait_event("policy.dmarc", lambda e: e.get("domain") == "mixed.test")
