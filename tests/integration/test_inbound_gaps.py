@@ -125,6 +125,9 @@ def main():
     records += [txt("%s._domainkey.%s" % (s, d), "v=DKIM1; k=rsa; p=" + pub) for s, d in KEYS]
     records += [txt("spfok.test", "v=spf1 ip4:%s -all" % CLIENT),
                 txt("spffail.test", "v=spf1 ip4:192.0.2.1 -all"),
+                txt("spf-cve.test", "v=spf1 exists:" + "a%{l}" * 60 + ".example.org -all"),
+                txt("spf-digits.test", "v=spf1 exists:%{l999999999r}.example.org -all"),
+                txt("spf-long.test", "v=spf1 exists:" + "a" * 300 + "%{d}.example.org -all"),
                 "reports.mixed.test. MX 10 mx.rpt.test.", "mx.rpt.test. A %s" % REPORT_MX[0]]
     try:
         dns = DnsServer(DNS_ADDR, free_port(DNS_ADDR), records=records, servfail=SERVFAIL, zones=["test."]).start()
@@ -282,6 +285,18 @@ def main():
                    message("<a@spft.test>", "spf servfail"), 451, "4.7.0", "spft.test", sender="x@bounce.spft.test")
             ev = mx.wait_event("policy.spf", lambda e: e.get("domain") == "bounce.spft.test")[0]
             t.eq("policy.spf says temperror", ev.get("result"), "temperror")
+
+            # CVE-2023-42118 (libspf2 1.2.10 unpatched): hostile records never reach
+            # libspf2's compiler. The reason shows mxgate's pre-check refused them
+            # (libspf2 alone also answers permerror for the first, so the result
+            # by itself could not tell).
+            for domain in ("spf-cve.test", "spf-digits.test", "spf-long.test"):
+                send(message("<a@nodmarc.test>", "hostile " + domain), sender="x@" + domain)
+                ev = mx.wait_event("policy.spf", lambda e, d=domain: e.get("domain") == d)[0]
+                t.true("hostile SPF record at %s: permerror from the pre-check" % domain,
+                       ev.get("result") == "permerror" and
+                       ("invalid SPF record at " + domain) in ev.get("reason", ""), ev)
+            t.true("mxgate alive after the hostile records", mx.proc.poll() is None)
 
             # --- 7. more From: forms: the domain DMARC judges is the one the reader sees
             for what, frm in [
