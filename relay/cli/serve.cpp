@@ -59,7 +59,7 @@ struct Daemon {
     std::unique_ptr<queue::TlsRptSender> tlsrpt;
     std::unique_ptr<report::DmarcReporter> dmarc_reporter;
     std::unique_ptr<server::ListenerSet> listeners;
-    std::optional<asio::ip::tcp::acceptor> metrics_acceptor;
+    std::shared_ptr<asio::ip::tcp::acceptor> metrics_acceptor;  // null: metrics off
     std::optional<asio::local::stream_protocol::acceptor> control_acceptor;
     std::string config_path;
 };
@@ -78,6 +78,18 @@ void listening_events(Daemon& d, const server::ListenerSet::Changes& ch) {
         d.events->emit(core::Event("server.listening")
                            .set(core::Field::listener, l->name)
                            .set(core::Field::address, l->address));
+}
+
+bool metrics_address_changed(const conf::Config& running, const conf::Config& next) {
+    const auto& a = running.metrics.address;
+    const auto& b = next.metrics.address;
+    if (a.has_value() != b.has_value()) return true;
+    return a && a->text() != b->text();
+}
+
+void serve_metrics_on(Daemon& d, const conf::HostPort& at) {
+    asio::co_spawn(d.io, server::serve_metrics(d.metrics_acceptor, d.rt->metrics), asio::detached);
+    d.events->emit(core::Event("server.listening").set(core::Field::listener, std::string("metrics")).set(core::Field::address, at.text()));
 }
 
 void reload(Daemon& d) {
@@ -101,8 +113,20 @@ void reload(Daemon& d) {
             return;
         }
     }
-    // New listener addresses are bound first; a failed bind refuses the
-    // whole reload (the running listeners and configuration stay).
+    // A changed metrics.address is bound first, then new listener
+    // addresses; a failed bind refuses the whole reload (the running
+    // sockets and configuration stay).
+    const bool metrics_moved = metrics_address_changed(*d.rt->snapshot()->config, *r.config);
+    std::shared_ptr<asio::ip::tcp::acceptor> next_metrics;
+    if (metrics_moved && r.config->metrics.address) {
+        try {
+            next_metrics = std::make_shared<asio::ip::tcp::acceptor>(
+                server::bind_listener(d.io, *r.config->metrics.address, "metrics"));
+        } catch (const std::exception& e) {
+            d.events->emit(core::Event("config.reload_failed").set(core::Field::errors, std::vector<std::string>{e.what()}));
+            return;
+        }
+    }
     std::string bind_error;
     if (!d.listeners->prepare(r.config->listeners, bind_error)) {
         d.events->emit(core::Event("config.reload_failed").set(core::Field::errors, std::vector<std::string>{bind_error}));
@@ -112,6 +136,15 @@ void reload(Daemon& d) {
     // timeouts, listener roles) applies to new sessions and deliveries.
     d.rt->replace(snap);
     listening_events(d, d.listeners->commit());
+    if (metrics_moved) {
+        boost::system::error_code ec;
+        if (d.metrics_acceptor) {
+            d.metrics_acceptor->close(ec);  // its loop ends
+            d.events->emit(core::Event("server.listener_closed").set(core::Field::listener, std::string("metrics")));
+        }
+        d.metrics_acceptor = next_metrics;
+        if (d.metrics_acceptor) serve_metrics_on(d, *r.config->metrics.address);
+    }
     try {
         d.log->reopen();
     } catch (const std::exception& e) {
@@ -314,15 +347,14 @@ int cmd_serve(const std::vector<std::string>& args) {
     try {
         d.listeners->bind_all(cfg->listeners);
         if (cfg->metrics.address)
-            d.metrics_acceptor.emplace(server::bind_listener(d.io, *cfg->metrics.address, "metrics"));
+            d.metrics_acceptor = std::make_shared<asio::ip::tcp::acceptor>(
+                server::bind_listener(d.io, *cfg->metrics.address, "metrics"));
         d.control_acceptor.emplace(server::bind_control(d.io, server::control_socket_path(*cfg)));
     } catch (const std::exception& e) {
         std::cerr << "mxgate: " << e.what() << "\n";
         return 1;
     }
     const auto started = d.listeners->commit();
-    if (d.metrics_acceptor)
-        asio::co_spawn(d.io, server::serve_metrics(*d.metrics_acceptor, d.rt->metrics), asio::detached);
     asio::co_spawn(d.io, server::serve_control(*d.rt, *d.control_acceptor), asio::detached);
     d.queue->start();
     // Daily TLS-RPT reports (RFC 8460; relay/queue/tlsrpt_sender.hpp).
@@ -335,6 +367,7 @@ int cmd_serve(const std::vector<std::string>& args) {
     asio::co_spawn(d.io, d.dmarc_reporter->run(), asio::detached);
     asio::co_spawn(d.io, prune_greylist_loop(d), asio::detached);
     listening_events(d, started);
+    if (d.metrics_acceptor) serve_metrics_on(d, *cfg->metrics.address);
 
     // 8. run
     // XXX One I/O thread. With several, coroutines were resumed on two

@@ -79,15 +79,15 @@ asio::awaitable<void> serve_one(asio::ip::tcp::socket sock, Metrics& m) {
 }
 }  // namespace
 
-asio::awaitable<void> serve_metrics(asio::ip::tcp::acceptor& acceptor, Metrics& m) {
+asio::awaitable<void> serve_metrics(std::shared_ptr<asio::ip::tcp::acceptor> acceptor, Metrics& m) {
     for (;;) {
         boost::system::error_code ec;
-        auto sock = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+        auto sock = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
-            if (!acceptor.is_open()) co_return;
+            if (!acceptor->is_open()) co_return;
             continue;
         }
-        asio::co_spawn(acceptor.get_executor(), serve_one(std::move(sock), m), asio::detached);
+        asio::co_spawn(acceptor->get_executor(), serve_one(std::move(sock), m), asio::detached);
     }
 }
 

@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -39,7 +40,8 @@ private:
     Metrics& m_;
 };
 
-// Serves GET /metrics (any path) on the acceptor until it is closed.
-boost::asio::awaitable<void> serve_metrics(boost::asio::ip::tcp::acceptor& acceptor, Metrics& m);
+// Serves GET /metrics (any path) on the acceptor until it is closed. The
+// loop shares ownership, so a reload can replace the daemon's acceptor.
+boost::asio::awaitable<void> serve_metrics(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, Metrics& m);
 
 }  // namespace mxgate::server
