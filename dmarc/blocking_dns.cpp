@@ -55,6 +55,8 @@ core::DnsReply BlockingDns::query(const std::string& name, uint16_t type,
     // Waiting here on the I/O thread would wait for ourselves forever.
     if (!t_worker) return temp_fail("dns: blocking lookup outside a check worker");
     if (!resolver_) return temp_fail("dns: no resolver");
+    // An answer the resolver may reuse needs no trip to the I/O thread.
+    if (std::optional<core::DnsReply> hit = resolver_->cached(name, type)) return std::move(*hit);
     const auto now = std::chrono::steady_clock::now();
     if (deadline != std::chrono::steady_clock::time_point::max() && deadline <= now)
         return temp_fail("dns: check time limit reached");

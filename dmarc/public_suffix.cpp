@@ -65,19 +65,40 @@ std::string PublicSuffixList::organizational_domain(std::string_view domain) con
     return std::string(domain.substr(starts[suffix - 1]));
 }
 
+namespace {
+
+struct ListCache {
+    std::mutex mu;
+    std::map<std::string, std::shared_ptr<const PublicSuffixList>> lists;
+};
+
+ListCache& list_cache() {
+    static ListCache c;
+    return c;
+}
+
+}  // namespace
+
+std::shared_ptr<const PublicSuffixList> cached_public_suffix_list(const std::string& path) {
+    ListCache& c = list_cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    const auto it = c.lists.find(path);
+    return it == c.lists.end() ? nullptr : it->second;
+}
+
 std::shared_ptr<const PublicSuffixList> load_public_suffix_list(const std::string& path) {
-    static std::mutex mu;
-    static std::map<std::string, std::shared_ptr<const PublicSuffixList>> cache;
-    std::lock_guard<std::mutex> lock(mu);
-    if (auto it = cache.find(path); it != cache.end()) return it->second;
+    if (auto hit = cached_public_suffix_list(path)) return hit;
+    // Read and parse without the lock (two first loads may race: the first
+    // one stored wins, both lists are equal).
     std::ifstream in(path, std::ios::binary);
     if (!in) return nullptr;
     std::stringstream ss;
     ss << in.rdbuf();
     auto list = std::make_shared<const PublicSuffixList>(PublicSuffixList::parse(ss.str()));
     if (list->size() == 0) return nullptr;
-    cache[path] = list;
-    return list;
+    ListCache& c = list_cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    return c.lists.emplace(path, std::move(list)).first->second;
 }
 
 }  // namespace mxgate::dmarc

@@ -34,4 +34,10 @@ private:
 // file cannot be read (callers answer a temporary failure, never guess).
 std::shared_ptr<const PublicSuffixList> load_public_suffix_list(const std::string& path);
 
+// The list load_public_suffix_list already read for `path`, or nullptr; no
+// file I/O, and never waits for a load in progress (the file is read
+// outside the lock), so the I/O thread may call it for every message and
+// offload only the first load.
+std::shared_ptr<const PublicSuffixList> cached_public_suffix_list(const std::string& path);
+
 }  // namespace mxgate::dmarc

@@ -164,6 +164,39 @@ SpfResult map_result(SPF_result_t r) {
     return SpfResult::permerror;
 }
 
+// One libspf2 server per check-pool thread, made on its first evaluation
+// and reused: SPF_server_new_dns() costs a uname() and compiles the default
+// explanation and local-policy records every time. The server holds only
+// settings (limits, receiving domain, our DNS layer); each evaluation
+// points the layer's hook at its own state.
+struct ThreadServer {
+    SPF_dns_server_t layer{};
+    SPF_server_t* server = nullptr;
+    std::string rec_dom;
+    ThreadServer() {
+        layer.destroy = nullptr;  // ours: libspf2 must not free it
+        layer.lookup = layer_lookup;
+        layer.name = "mxgate";
+        server = SPF_server_new_dns(&layer, 0);
+        if (!server) return;
+        SPF_server_set_max_dns_mech(server, 10);  // RFC 7208 §4.6.4
+        SPF_server_set_max_dns_mx(server, 10);
+        SPF_server_set_max_dns_ptr(server, 10);
+    }
+    ~ThreadServer() {
+        if (server) SPF_server_free(server);
+    }
+    ThreadServer(const ThreadServer&) = delete;
+    ThreadServer& operator=(const ThreadServer&) = delete;
+};
+
+// The hook must not outlive the evaluation it points at.
+struct HookScope {
+    SPF_dns_server_t& layer;
+    HookScope(SPF_dns_server_t& l, Evaluation* ev) : layer(l) { layer.hook = ev; }
+    ~HookScope() { layer.hook = nullptr; }
+};
+
 // "::ffff:192.0.2.1" is the IPv4 client 192.0.2.1 (a dual-stack listener).
 std::string unmap_v4(const std::string& ip) {
     static constexpr std::string_view kPrefix = "::ffff:";
@@ -218,22 +251,20 @@ SpfVerdict check_spf(const BlockingDns& dns, const SpfInput& in, const SpfLimits
     ev.limits = limits;
     ev.deadline = std::chrono::steady_clock::now() + limits.total;
 
-    SPF_dns_server_t layer{};
-    layer.destroy = nullptr;  // ours: libspf2 must not free it
-    layer.lookup = layer_lookup;
-    layer.name = "mxgate";
-    layer.hook = &ev;
-
-    SPF_server_t* server = SPF_server_new_dns(&layer, 0);
+    thread_local ThreadServer ts;
+    SPF_server_t* server = ts.server;
     if (!server) {
         v.result = SpfResult::temperror;
         v.explanation = "libspf2 could not start";
         return v;
     }
-    SPF_server_set_max_dns_mech(server, 10);  // RFC 7208 §4.6.4
-    SPF_server_set_max_dns_mx(server, 10);
-    SPF_server_set_max_dns_ptr(server, 10);
-    if (precheck_domain(in.receiver).ok) SPF_server_set_rec_dom(server, in.receiver.c_str());
+    HookScope hook(ts.layer, &ev);
+    // The receiving domain (%{r}); libspf2's default is this host's name.
+    const std::string rec_dom = precheck_domain(in.receiver).ok ? in.receiver : std::string();
+    if (rec_dom != ts.rec_dom) {
+        SPF_server_set_rec_dom(server, rec_dom.empty() ? nullptr : rec_dom.c_str());
+        ts.rec_dom = rec_dom;
+    }
 
     SPF_request_t* req = SPF_request_new(server);
     SPF_response_t* resp = nullptr;
@@ -303,7 +334,6 @@ SpfVerdict check_spf(const BlockingDns& dns, const SpfInput& in, const SpfLimits
     }
     if (resp) SPF_response_free(resp);
     SPF_request_free(req);
-    SPF_server_free(server);
     return v;
 }
 

@@ -44,13 +44,13 @@ std::optional<udp::endpoint> ad_probe_target(const conf::DnsConfig& cfg) {
     return std::nullopt;
 }
 
-asio::awaitable<bool> probe_ad(udp::endpoint server, std::string name, uint16_t type, DnsStatus expect,
+asio::awaitable<std::optional<bool>> probe_ad(udp::endpoint server, std::string name, uint16_t type, DnsStatus expect,
                                std::chrono::milliseconds timeout) {
     if (expect != DnsStatus::ok && expect != DnsStatus::nodata && expect != DnsStatus::nxdomain)
-        co_return false;
+        co_return std::nullopt;
     const uint16_t id = static_cast<uint16_t>(std::random_device{}() & 0xFFFF);
     const std::optional<std::string> query = build_ad_query(name, type, id);
-    if (!query) co_return false;
+    if (!query) co_return std::nullopt;
 
     auto ex = co_await asio::this_coro::executor;
     boost::system::error_code ec;
@@ -58,7 +58,7 @@ asio::awaitable<bool> probe_ad(udp::endpoint server, std::string name, uint16_t 
     auto sock = std::make_shared<udp::socket>(ex);
     sock->open(server.protocol(), ec);
     if (!ec) sock->connect(server, ec);  // the kernel drops datagrams from anyone else
-    if (ec) co_return false;
+    if (ec) co_return std::nullopt;
     asio::steady_timer deadline(ex);
     deadline.expires_after(timeout);
     deadline.async_wait([sock](boost::system::error_code e) {
@@ -77,10 +77,12 @@ asio::awaitable<bool> probe_ad(udp::endpoint server, std::string name, uint16_t 
         if (!h) continue;  // not an answer to our question: keep waiting until the deadline
         deadline.cancel();
         const bool same_outcome = expect == DnsStatus::nxdomain ? h->rcode == 3 : h->rcode == 0;
-        co_return same_outcome && h->ad;
+        if (!same_outcome) co_return std::nullopt;
+        const bool ad = h->ad;
+        co_return ad;
     }
     deadline.cancel();
-    co_return false;
+    co_return std::nullopt;
 }
 
 }  // namespace mxgate::core

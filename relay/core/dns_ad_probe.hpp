@@ -24,11 +24,13 @@ namespace mxgate::core {
 // /etc/resolv.conf (port 53). nullopt if none is a literal IP address.
 std::optional<boost::asio::ip::udp::endpoint> ad_probe_target(const conf::DnsConfig& cfg);
 
-// One UDP query (RD, AD, DO) for (name, type); true iff a matching reply
-// arrives within `timeout` with AD set and the same NOERROR/NXDOMAIN
-// outcome as `expect`. Every failure is false (never throws for I/O).
-boost::asio::awaitable<bool> probe_ad(boost::asio::ip::udp::endpoint server, std::string name,
-                                      uint16_t type, DnsStatus expect,
-                                      std::chrono::milliseconds timeout);
+// One UDP query (RD, AD, DO) for (name, type): the AD bit of a matching
+// reply that arrives within `timeout` with the same NOERROR/NXDOMAIN
+// outcome as `expect`. nullopt when there is no such reply (timeout, I/O
+// error, another outcome): callers treat that as not authenticated, and
+// do not keep the answer (answer_cache.hpp). Never throws for I/O.
+boost::asio::awaitable<std::optional<bool>> probe_ad(boost::asio::ip::udp::endpoint server, std::string name,
+                                                     uint16_t type, DnsStatus expect,
+                                                     std::chrono::milliseconds timeout);
 
 }  // namespace mxgate::core

@@ -41,6 +41,9 @@ struct DnsReply {
     std::vector<std::string> rdata;      // raw RDATA, one per record
     std::string error;                   // for temp_fail
     std::string canonical_name;          // after CNAME chasing, if any
+    // Seconds the answer may still be reused (its TTL; RFC 2308 for
+    // NXDOMAIN/NODATA); 0 = do not reuse. Set by the libunbound resolver.
+    uint32_t ttl = 0;
 };
 
 // MxRecord, TlsaRecord and the parse_* functions live in dns_rdata.hpp.
@@ -57,6 +60,14 @@ class Resolver {
 public:
     virtual ~Resolver() = default;
     virtual boost::asio::awaitable<DnsReply> query(std::string name, uint16_t type) = 0;
+    // An answer this resolver already has and may reuse (within its TTL),
+    // without any I/O; thread-safe, so a check-pool worker can ask it
+    // without a hand-off to the I/O thread. nullopt: ask query().
+    virtual std::optional<DnsReply> cached(const std::string& name, uint16_t type) const {
+        (void)name;
+        (void)type;
+        return std::nullopt;
+    }
 };
 
 // Typed lookups built on Resolver::query. Malformed records are skipped

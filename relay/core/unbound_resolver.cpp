@@ -49,6 +49,7 @@
 #include <string>
 #include <utility>
 
+#include "relay/core/answer_cache.hpp"
 #include "relay/core/dns_ad_probe.hpp"
 #include "relay/core/resolver.hpp"
 
@@ -311,6 +312,9 @@ private:
                 out.rdata.emplace_back(r.data[i], static_cast<size_t>(r.len[i]));
         }
         out.authenticated = authenticated(r);
+        // libunbound's remaining TTL (0 when it says not to cache, e.g. a
+        // negative answer without an SOA).
+        out.ttl = r.ttl > 0 ? static_cast<uint32_t>(r.ttl) : 0;
         return out;
     }
 
@@ -349,9 +353,18 @@ public:
         asio::post(engine->strand(), [engine] { engine->shutdown(); });
     }
 
+    std::optional<DnsReply> cached(const std::string& name, uint16_t type) const override {
+        return answers_->get(name, type);
+    }
+
     asio::awaitable<DnsReply> query(std::string name, uint16_t type) override {
-        // Copy the engine: after the await `this` may be gone.
+        // Answers reused within their TTL (answer_cache.hpp): no round trip
+        // to libunbound's thread, no AD probe.
+        if (std::optional<DnsReply> hit = answers_->get(name, type)) co_return std::move(*hit);
+        // Copy the engine and the cache: after the await `this` may be gone.
         std::shared_ptr<UnboundEngine> engine = engine_;
+        std::shared_ptr<AnswerCache> answers = answers_;
+        std::string cache_name = name;
         std::string probe_name = engine->probe_target() ? name : std::string();
         // XXX GCC 12 destroys some temporaries of a co_await full-expression
         // twice (here: the lambda's captured shared_ptr, which freed the
@@ -362,16 +375,21 @@ public:
         auto op = asio::async_initiate<const asio::use_awaitable_t<>&, void(DnsReply)>(
             std::move(initiation), asio::use_awaitable, std::move(name), type);
         DnsReply reply = co_await std::move(op);
+        bool keep = true;
         if (engine->probe_target() && reply.status != DnsStatus::temp_fail) {
             auto probe = probe_ad(*engine->probe_target(), std::move(probe_name), type, reply.status,
                                   engine->probe_timeout());
-            reply.authenticated = co_await std::move(probe);
+            const std::optional<bool> ad = co_await std::move(probe);
+            reply.authenticated = ad.value_or(false);
+            keep = ad.has_value();  // no AD verdict: ask again next time
         }
+        if (keep) answers->put(cache_name, type, reply);
         co_return reply;
     }
 
 private:
     std::shared_ptr<UnboundEngine> engine_;
+    std::shared_ptr<AnswerCache> answers_ = std::make_shared<AnswerCache>();
 };
 
 }  // namespace

@@ -109,11 +109,16 @@ asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& me
                                                          : dmarc::to_string(d.result))
                                  .set(Field::reason, d.error));
 
-    // The public suffix list (read once, off this thread).
+    // The public suffix list: read once, off this thread; after that the
+    // cached list is taken here (no hand-off per message).
     const std::string psl_path = pol.public_suffix_list;
-    auto psl_job = [psl_path]() { return dmarc::load_public_suffix_list(psl_path); };
-    auto psl_op = core::offload(rt_.blocking, std::move(psl_job));
-    const std::shared_ptr<const dmarc::PublicSuffixList> psl = co_await std::move(psl_op);
+    std::shared_ptr<const dmarc::PublicSuffixList> psl = dmarc::cached_public_suffix_list(psl_path);
+    if (!psl) {
+        auto psl_job = [psl_path]() { return dmarc::load_public_suffix_list(psl_path); };
+        auto psl_op = core::offload(rt_.blocking, std::move(psl_job));
+        std::shared_ptr<const dmarc::PublicSuffixList> loaded = co_await std::move(psl_op);
+        psl = std::move(loaded);
+    }
     if (!psl) {
         rt_.events->emit(event("policy.error").set(Field::path, psl_path).set(Field::error, "public suffix list unreadable"));
         out.refuse = replies::policy_temporary_failure("DMARC evaluation unavailable, try again later");
