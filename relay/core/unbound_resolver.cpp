@@ -375,6 +375,8 @@ public:
         auto op = asio::async_initiate<const asio::use_awaitable_t<>&, void(DnsReply)>(
             std::move(initiation), asio::use_awaitable, std::move(name), type);
         DnsReply reply = co_await std::move(op);
+        // The TTL counts from libunbound's answer, not from the probe's.
+        const AnswerCache::Clock::time_point answered = AnswerCache::Clock::now();
         bool keep = true;
         if (engine->probe_target() && reply.status != DnsStatus::temp_fail) {
             auto probe = probe_ad(*engine->probe_target(), std::move(probe_name), type, reply.status,
@@ -383,7 +385,7 @@ public:
             reply.authenticated = ad.value_or(false);
             keep = ad.has_value();  // no AD verdict: ask again next time
         }
-        if (keep) answers->put(cache_name, type, reply);
+        if (keep) answers->put(cache_name, type, reply, answered);
         co_return reply;
     }
 

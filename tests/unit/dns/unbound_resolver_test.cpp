@@ -305,3 +305,48 @@ TEST_CASE("make_unbound_resolver rejects a resolver that is not an IP", "[dns][u
     cfg.resolver = conf::HostPort{"dns.example", 53};
     CHECK_THROWS_AS(make_unbound_resolver(io.get_executor(), cfg), std::runtime_error);
 }
+
+TEST_CASE("UnboundResolver reuses answers within their TTL (answer_cache.hpp)", "[dns][unbound][answer_cache]") {
+    if (!have_unbound() || access("/usr/bin/ldns-signzone", X_OK) != 0) {
+        WARN("unbound or ldnsutils missing: skipping");
+        return;
+    }
+    auto dns = std::make_unique<TestDns>("127.0.0.66", kRecords);
+    REQUIRE(dns->ready());
+    UnboundOptions opts;
+    opts.timeout = 2s;
+    const conf::DnsConfig cfg = dns->config(conf::DnssecMode::trust_ad);
+    run([&](asio::io_context& io) -> asio::awaitable<void> {
+        auto r = make_unbound_resolver(io.get_executor(), cfg, opts);
+        CHECK_FALSE(r->cached("example.test", rrtype::TXT));  // nothing asked yet
+        DnsReply first = co_await r->query("example.test", rrtype::TXT);
+        REQUIRE(first.status == DnsStatus::ok);
+        CHECK(first.ttl > 0);
+        CHECK_FALSE(first.authenticated);
+        DnsReply sec = co_await r->query("secure.test", rrtype::MX);
+        REQUIRE(sec.status == DnsStatus::ok);
+        CHECK(sec.authenticated);  // trust-ad: the probe's verdict, kept with the answer
+        DnsReply fail = co_await r->query("broken.test", rrtype::MX);
+        CHECK(fail.status == DnsStatus::temp_fail);
+
+        // Synchronously, from any thread, with the TTL left.
+        std::optional<DnsReply> hit = r->cached("EXAMPLE.test.", rrtype::TXT);
+        REQUIRE(hit);
+        CHECK(hit->rdata == first.rdata);
+        CHECK(hit->ttl <= first.ttl);
+        std::optional<DnsReply> sec_hit = r->cached("secure.test", rrtype::MX);
+        REQUIRE(sec_hit);
+        CHECK(sec_hit->authenticated);
+        CHECK_FALSE(r->cached("broken.test", rrtype::MX));  // a temporary failure is asked again
+        CHECK_FALSE(r->cached("example.test", rrtype::MX));  // another type was never asked
+
+        // The server gone: a kept answer still comes (as from libunbound's
+        // own cache), a failure still fails.
+        dns.reset();
+        DnsReply again = co_await r->query("example.test", rrtype::TXT);
+        CHECK(again.status == DnsStatus::ok);
+        CHECK(again.rdata == first.rdata);
+        DnsReply fail_again = co_await r->query("broken.test", rrtype::MX);
+        CHECK(fail_again.status == DnsStatus::temp_fail);
+    });
+}
