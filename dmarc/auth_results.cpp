@@ -18,6 +18,13 @@ std::string safe(std::string_view s) {
     return out.empty() ? "unknown" : out;
 }
 
+// Text of our own for a comment: no parentheses, backslashes or controls.
+std::string safe_comment(std::string_view s) {
+    std::string out;
+    for (const char c : s.substr(0, 200)) out.push_back((c >= 0x20 && c < 0x7f && c != '(' && c != ')' && c != '\\') ? c : '?');
+    return out;
+}
+
 const char* dkim_word(const DkimVerdict& d) {
     // SPEC §6: a signature short of the whole body counts as none; say so.
     if (d.result == DkimResult::pass && !d.covers_body) return "policy";
@@ -42,6 +49,11 @@ std::string authentication_results(const AuthResultsInput& in) {
     if (in.dkim_checked) {
         if (in.dkim.empty()) add("dkim=none");
         for (const DkimVerdict& d : in.dkim) {
+            if (d.not_evaluated > 0) {
+                // The signatures beyond the verifier's limit (dkim_verify.hpp).
+                add("dkim=policy (" + safe_comment(d.error) + ")");
+                continue;
+            }
             std::string c = std::string("dkim=") + dkim_word(d);
             if (d.result == DkimResult::pass && !d.covers_body) c += " (l= does not cover the body)";
             c += " header.d=" + safe(d.domain) + " header.s=" + safe(d.selector);

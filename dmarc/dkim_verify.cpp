@@ -21,13 +21,22 @@ namespace mxgate::dmarc {
 
 namespace {
 
-// Everything about one message's verification the key lookup needs.
+// Everything about one message's verification the callbacks need.
 struct Verification {
     const BlockingDns* dns = nullptr;
     std::chrono::steady_clock::time_point deadline;
     // (d, s) whose key lookup failed temporarily.
     std::map<std::pair<std::string, std::string>, std::string> temp_failed;
+    int ignored = 0;  // signatures beyond kMaxDkimSignatures
 };
+
+// RFC 6376 §6.1: signatures are tried top-down, the rest need not be.
+DKIM_CBSTAT prescreen(DKIM* dkim, DKIM_SIGINFO** sigs, int nsigs) {
+    auto* v = static_cast<Verification*>(dkim_get_user_context(dkim));
+    for (int i = static_cast<int>(kMaxDkimSignatures); i < nsigs; ++i) dkim_sig_ignore(sigs[i]);
+    if (v && nsigs > static_cast<int>(kMaxDkimSignatures)) v->ignored = nsigs - static_cast<int>(kMaxDkimSignatures);
+    return DKIM_CBSTAT_CONTINUE;
+}
 
 std::string lower(std::string s) {
     for (char& c : s)
@@ -91,6 +100,7 @@ DKIM_LIB* library() {
         DKIM_LIB* l = dkim_init(nullptr, nullptr);
         if (!l) return l;
         dkim_set_key_lookup(l, key_lookup);
+        dkim_set_prescreen(l, prescreen);
         unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
         dkim_options(l, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags);
         return l;
@@ -191,8 +201,14 @@ DkimVerdicts verify_dkim(const BlockingDns& dns, std::string_view message) {
     DKIM_SIGINFO** sigs = nullptr;
     int nsigs = 0;
     if (dkim_getsiglist(dkim, &sigs, &nsigs) == DKIM_STAT_OK && sigs) {
-        for (int i = 0; i < nsigs; ++i) out.push_back(evaluate(dkim, sigs[i], v));
+        for (int i = 0; i < nsigs; ++i)
+            if ((dkim_sig_getflags(sigs[i]) & DKIM_SIGFLAG_IGNORE) == 0) out.push_back(evaluate(dkim, sigs[i], v));
     }
+    if (v.ignored > 0)
+        out.push_back(DkimVerdict{DkimResult::policy, "", "", false,
+                                  std::to_string(v.ignored) + " more signatures not evaluated, the limit is " +
+                                      std::to_string(kMaxDkimSignatures),
+                                  v.ignored});
     // Defensive: should libopendkim still give no signature list after a
     // key lookup failed temporarily, report those signatures as temperror,
     // so a DNS outage never reads as "unsigned".

@@ -13,6 +13,12 @@
 //     DNS failure makes that signature temperror, never fail or pass;
 //   - a signature whose l= leaves part of the body unsigned verifies but
 //     counts as no signature (SPEC §6): result policy, covers_body=false;
+//   - at most kMaxDkimSignatures signatures are evaluated, the top-most
+//     (RFC 6376 §6.1 allows a limit): each costs a key lookup and hashing,
+//     and a message could carry thousands. The rest are summed up in one
+//     last verdict: not_evaluated = N, result policy, empty domain,
+//     covers_body=false (so it never aligns), error "N more signatures not
+//     evaluated";
 //   - a header field present twice is matched bottom-up (RFC 6376 §5.4.2),
 //     as libopendkim does; an extra unsigned instance above the signed one
 //     does not break the signature, one below it does.
@@ -27,6 +33,8 @@
 #include "dmarc/verdicts.hpp"
 
 namespace mxgate::dmarc {
+
+inline constexpr size_t kMaxDkimSignatures = 10;
 
 DkimVerdicts verify_dkim(const BlockingDns& dns, std::string_view message);
 

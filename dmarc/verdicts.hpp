@@ -31,6 +31,9 @@ struct DkimVerdict {
     // signature as no signature (result is then reported as policy/neutral).
     bool covers_body = true;
     std::string error;     // short reason when not pass
+    // > 0: not a signature but the summary of this many signatures beyond
+    // the verifier's limit (dmarc/dkim_verify.hpp); result policy, no d=.
+    int not_evaluated = 0;
 };
 
 // Every signature of a message, in header order; empty = unsigned.

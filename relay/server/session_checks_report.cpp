@@ -65,7 +65,9 @@ asio::awaitable<void> Session::record_dmarc_report(const DmarcReportFacts& f, co
     row.disposition = dmarc::to_string(applied);
     row.dkim_aligned = v.dkim_aligned;
     row.spf_aligned = v.spf_aligned;
-    for (const dmarc::DkimVerdict& d : dkim.verdicts) row.dkim.push_back({d.domain, d.selector, dkim_word(d)});
+    for (const dmarc::DkimVerdict& d : dkim.verdicts)
+        if (d.not_evaluated == 0)  // not the summary of signatures beyond the limit
+            row.dkim.push_back({d.domain, d.selector, dkim_word(d)});
     if (spf.checked) {
         row.spf_domain = spf.verdict.domain;
         row.spf_scope = spf.verdict.identity == "helo" ? "helo" : "mfrom";

@@ -208,6 +208,17 @@ def main():
             expect("only an aligned SERVFAIL signature under p=reject: 451 4.7.0",
                    sign(raw, "dual.test", "bad", key) + raw, 451, "4.7.0")
 
+            # At most 10 signatures are evaluated (top-most first); the rest are one A-R comment.
+            raw = message("<a@dual.test>", "many signatures")
+            good = sign(raw, "dual.test", "good", key)
+            other = sign(raw, "other.test", "good", key)
+            expect("an aligned pass on top of 14 more signatures: delivered", good + other * 14 + raw, 250)
+            head = head_of("many signatures")
+            t.eq("A-R: ten signatures evaluated", len(re.findall(rb"dkim=pass header\.d=", head)), 10)
+            t.true("A-R: the other five summed up as dkim=policy",
+                   b"dkim=policy (5 more signatures not evaluated, the limit is 10)" in head, head)
+            t.true("A-R: dmarc=pass", b"dmarc=pass (p=reject dis=none) header.from=dual.test" in head, head)
+
             # SPF fail: the DKIM exception might hold → 451; without the temperror → 550 5.7.23.
             raw = message("<a@nodmarc.test>", "spf fail temperror")
             expect("SPF fail + only a SERVFAIL signature aligned with From: → 451 4.7.0",

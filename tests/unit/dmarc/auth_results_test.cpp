@@ -61,3 +61,23 @@ TEST_CASE("Authentication-Results: only ours are removed, everything else byte-i
           "\r\n"
           "Authentication-Results: mx.example.org; in the body stays\r\n");
 }
+
+TEST_CASE("Authentication-Results: signatures beyond the verifier's limit are one comment") {
+    AuthResultsInput in;
+    in.authserv_id = "mx.example.org";
+    in.dkim_checked = true;
+    DkimVerdict pass;
+    pass.result = DkimResult::pass;
+    pass.domain = "bank.test";
+    pass.selector = "s1";
+    DkimVerdict rest;
+    rest.result = DkimResult::policy;
+    rest.covers_body = false;
+    rest.not_evaluated = 5;
+    rest.error = "5 more signatures not evaluated, the limit is 10 (x\\y)";
+    in.dkim = {pass, rest};
+    CHECK(authentication_results(in) ==
+          "Authentication-Results: mx.example.org;\r\n"
+          "\tdkim=pass header.d=bank.test header.s=s1;\r\n"
+          "\tdkim=policy (5 more signatures not evaluated, the limit is 10 ?x?y?)\r\n");
+}

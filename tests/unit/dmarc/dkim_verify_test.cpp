@@ -14,6 +14,7 @@ extern "C" {
 #undef _Bool
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
 
 #include "dmarc/dkim_verify.hpp"
@@ -237,4 +238,48 @@ TEST_CASE("dkim: one signature's key SERVFAIL does not hide the others", "[dkim]
         CHECK(find(v, "broken2.test").result == DkimResult::temperror);
         CHECK(find(v, good).result == DkimResult::pass);
     }
+}
+
+// A message may carry any number of DKIM-Signature fields; each costs a key
+// lookup and hashing. At most kMaxDkimSignatures (the top-most) are
+// evaluated, the rest summed up in one policy verdict that never aligns.
+TEST_CASE("dkim: at most kMaxDkimSignatures signatures are evaluated", "[dkim]") {
+    DnsFixture f;
+    f.txt("sel._domainkey.signer.test", "v=DKIM1; k=rsa; p=" + make_key().p_tag);
+    f.txt("sel._domainkey.other.test", "v=DKIM1; k=rsa; p=" + make_key().p_tag);
+    const std::string signed_msg = sign(kMessage, "signer.test", "sel");
+    const size_t eoh = signed_msg.find("From: Alice");
+    const std::string sig = signed_msg.substr(0, eoh);
+    std::string many;
+    for (int i = 0; i < 2000; ++i) many += sig;
+    many += signed_msg.substr(eoh);
+    const auto t0 = std::chrono::steady_clock::now();
+    DkimVerdicts v = verify_dkim(f.dns, many);
+    const auto elapsed = std::chrono::steady_clock::now() - t0;
+    REQUIRE(v.size() == kMaxDkimSignatures + 1);
+    for (size_t i = 0; i < kMaxDkimSignatures; ++i) CHECK(v[i].result == DkimResult::pass);
+    const DkimVerdict& rest = v.back();
+    CHECK(rest.not_evaluated == 2000 - static_cast<int>(kMaxDkimSignatures));
+    CHECK(rest.result == DkimResult::policy);
+    CHECK_FALSE(rest.covers_body);
+    CHECK(rest.domain.empty());
+    CHECK(rest.error.find("1990 more signatures not evaluated") != std::string::npos);
+    // 2000 verified signatures took ~1.4 s here; 10 take a few ms.
+    CHECK(elapsed < std::chrono::milliseconds(500));
+
+    // The limit counts from the top: a pass below ten others is not seen.
+    const std::string below = sign(kMessage, "other.test", "sel");
+    std::string eleven;
+    for (size_t i = 0; i < kMaxDkimSignatures; ++i) eleven += sig;
+    eleven += below;
+    v = verify_dkim(f.dns, eleven);
+    REQUIRE(v.size() == kMaxDkimSignatures + 1);
+    CHECK(v.back().not_evaluated == 1);
+    for (const DkimVerdict& d : v) CHECK(d.domain != "other.test");
+    // Exactly the limit: no summary.
+    std::string ten;
+    for (size_t i = 0; i < kMaxDkimSignatures; ++i) ten += sig;
+    v = verify_dkim(f.dns, ten + signed_msg.substr(eoh));
+    REQUIRE(v.size() == kMaxDkimSignatures);
+    CHECK(v.back().not_evaluated == 0);
 }
