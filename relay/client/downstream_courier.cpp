@@ -272,54 +272,64 @@ asio::awaitable<DeliveryOutcome> DownstreamCourier::deliver(const spool::Envelop
                                                             const std::vector<size_t>& rcpts,
                                                             std::unique_ptr<Connection>& conn) {
     DeliveryOutcome out;
-    SmtpSession* s = static_cast<SmtpSession*>(conn.get());
-    // A cached connection must prove it is alive; if the server dropped it
-    // while idle, a fresh one replaces it without failing anybody.
-    bool alive = s && s->usable();
-    if (alive) alive = co_await s->rset();
-    if (s && !alive) {
-        s->abort();
-        conn.reset();
-        s = nullptr;
-    }
-    if (s) {
-        out.connected = true;
-        out.mx = s->peer();
-        out.tls = s->tls;
-        out.tls.new_connection = false;
-    } else {
-        Opened o = co_await open_session(ex_, *resolver_, downstream_, tls_ctx_, settings_, false);
-        if (!o.session && o.retry_plaintext) {
-            // SPEC §7: the retry happens in plaintext and is logged.
-            const TlsOutcome failed = o.tls;
-            o = co_await open_session(ex_, *resolver_, downstream_, tls_ctx_, settings_, true);
-            o.tls.attempted = true;
-            o.tls.error = failed.error;
-            o.tls.plaintext_fallback = true;
+    for (;;) {
+        SmtpSession* s = static_cast<SmtpSession*>(conn.get());
+        // A cached connection proves it is alive with an RSET (pipelined
+        // with the transaction); if the server dropped it while idle, a
+        // fresh one replaces it without failing anybody.
+        const bool reused = s && s->usable();
+        if (s && !reused) {
+            s->abort();
+            conn.reset();
+            s = nullptr;
         }
-        out.connected = o.connected;
-        out.mx = o.mx;
-        out.local_ip = o.local_ip;
-        out.tls = o.tls;
-        if (!o.session) {
-            out.error = o.error;
-            out.tls_failure = o.tls_failure;
-            out.rcpts.assign(rcpts.size(), RcptOutcome{RcptResult::transient, o.error});
-            co_return out;
+        if (s) {
+            out.connected = true;
+            out.mx = s->peer();
+            out.tls = s->tls;
+            out.tls.new_connection = false;
+        } else {
+            Opened o = co_await open_session(ex_, *resolver_, downstream_, tls_ctx_, settings_, false);
+            if (!o.session && o.retry_plaintext) {
+                // SPEC §7: the retry happens in plaintext and is logged.
+                const TlsOutcome failed = o.tls;
+                o = co_await open_session(ex_, *resolver_, downstream_, tls_ctx_, settings_, true);
+                o.tls.attempted = true;
+                o.tls.error = failed.error;
+                o.tls.plaintext_fallback = true;
+            }
+            out.connected = o.connected;
+            out.mx = o.mx;
+            out.local_ip = o.local_ip;
+            out.tls = o.tls;
+            if (!o.session) {
+                out.error = o.error;
+                out.tls_failure = o.tls_failure;
+                out.rcpts.assign(rcpts.size(), RcptOutcome{RcptResult::transient, o.error});
+                co_return out;
+            }
+            s = o.session.get();
+            conn = std::move(o.session);
         }
-        s = o.session.get();
-        conn = std::move(o.session);
+        out.peer_dsn = s->caps().dsn;
+        out.lmtp = s->lmtp();
+        const bool done = co_await s->transaction(envelope, body, rcpts, out.rcpts, reused);
+        if (!done) {
+            // Only a reused connection can say so (the next round opens a
+            // new one, which never does): stale, not a delivery failure.
+            s->abort();
+            conn.reset();
+            out = DeliveryOutcome{};
+            continue;
+        }
+        out.requiretls_refused = s->requiretls_refused();
+        if (!s->usable()) {
+            out.error = s->error();
+            s->abort();
+            conn.reset();
+        }
+        co_return out;
     }
-    out.peer_dsn = s->caps().dsn;
-    out.lmtp = s->lmtp();
-    co_await s->transaction(envelope, body, rcpts, out.rcpts);
-    out.requiretls_refused = s->requiretls_refused();
-    if (!s->usable()) {
-        out.error = s->error();
-        s->abort();
-        conn.reset();
-    }
-    co_return out;
 }
 
 asio::awaitable<void> DownstreamCourier::close(std::unique_ptr<Connection>& conn) {

@@ -265,9 +265,9 @@ asio::awaitable<bool> SmtpSession::send_data(const spool::Envelope& env, std::st
     co_return ok;
 }
 
-asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::string_view body,
+asio::awaitable<bool> SmtpSession::transaction(const spool::Envelope& env, std::string_view body,
                                                const std::vector<size_t>& rcpts,
-                                               std::vector<RcptOutcome>& out) {
+                                               std::vector<RcptOutcome>& out, bool probe) {
     out.assign(rcpts.size(), RcptOutcome{RcptResult::transient, kNotAttempted});
     auto set_all = [&](const std::vector<size_t>& which, RcptResult res, const std::string& text) {
         for (size_t i : which) out[i] = RcptOutcome{res, text};
@@ -291,7 +291,7 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
         if (!v.ok && !env.sender.empty()) {
             requiretls_refused_ = true;
             set_all(all, RcptResult::permanent, local_reply(550, v.status.c_str(), v.reason + " (" + peer_ + ")"));
-            co_return;
+            co_return true;
         }
     }
     // RFC 6531 §3.2: a message that needs SMTPUTF8 must not be sent to a
@@ -299,7 +299,7 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
     if (env.smtputf8 && !caps_.smtputf8) {
         set_all(all, RcptResult::permanent,
                 local_reply(553, "5.6.7", "message needs SMTPUTF8, which " + peer_ + " does not offer"));
-        co_return;
+        co_return true;
     }
     // RFC 1870 §6: do not send what the server said it will refuse.
     if (caps_.size && caps_.size_limit != 0 && size > caps_.size_limit) {
@@ -307,7 +307,7 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
                 local_reply(552, "5.3.4", "message size " + std::to_string(size) +
                                               " exceeds the limit " + std::to_string(caps_.size_limit) +
                                               " of " + peer_));
-        co_return;
+        co_return true;
     }
 
     std::vector<std::string> mail_params;
@@ -326,7 +326,7 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
     const auto mail = mail_from_command(env.sender, mail_params);
     if (!mail) {
         set_all(all, RcptResult::permanent, local_reply(553, "5.1.7", "unsafe sender address or parameter"));
-        co_return;
+        co_return true;
     }
 
     std::vector<size_t> sent;          // indexes into rcpts whose RCPT was sent
@@ -348,7 +348,7 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
         sent.push_back(i);
         rcpt_cmds.push_back(std::move(*cmd));
     }
-    if (sent.empty()) co_return;
+    if (sent.empty()) co_return true;
 
     // The connection failed: every recipient without a final answer is
     // transient with the connection error (RFC 5321 §4.1.1.4 / RFC 1047:
@@ -361,31 +361,83 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
     core::Reply mail_reply;
     std::vector<size_t> accepted;
     if (caps_.pipelining) {
-        // RFC 2920 §3.1: MAIL and RCPT may be sent as one group.
-        std::string group = *mail;
+        // RFC 2920 §3.1: RSET, MAIL, RCPT and DATA (last) as one group: one
+        // write and one wait instead of four round trips on a reused
+        // connection. The RSET proves a cached connection alive: no reply
+        // to it (closed while idle, 421, timeout) means nothing of this
+        // transaction was taken, and the caller retries on a new
+        // connection without counting a failure.
+        std::string group = probe ? "RSET\r\n" : "";
+        group += *mail;
         for (const auto& c : rcpt_cmds) group += c;
+        group += "DATA\r\n";
         bool ok10 = co_await send(group, timeouts_.command);
+        if (probe) {
+            if (!ok10) co_return false;
+            core::Reply rset_reply;
+            const bool got = co_await read_reply(rset_reply, timeouts_.command);
+            if (!got) co_return false;
+            if (rset_reply.code != 250) {
+                fail("RSET refused by " + peer_ + ": " + reply_text(rset_reply));
+                co_return false;
+            }
+        }
         if (ok10) ok10 = co_await read_reply(mail_reply, timeouts_.command);
         if (!ok10) {
             broken(sent);
-            co_return;
+            co_return true;
         }
         for (size_t k = 0; k < sent.size(); ++k) {
             core::Reply r;
             const bool ok11 = co_await read_reply(r, timeouts_.command);
             if (!ok11) {
                 broken(sent);
-                co_return;
+                co_return true;
             }
             if (mail_reply.code / 100 != 2) continue;   // replies to a failed MAIL are noise
             if (r.code / 100 == 2) accepted.push_back(sent[k]);
             else out[sent[k]] = RcptOutcome{class_of(r), reply_text(r)};
         }
+        core::Reply data_reply;
+        const bool ok18 = co_await read_reply(data_reply, timeouts_.data_init);
+        if (mail_reply.code / 100 != 2) {
+            set_all(sent, mail_reply.code >= 500 ? RcptResult::permanent : RcptResult::transient,
+                    reply_text(mail_reply));
+            if (ok18 && data_reply.code == 354) {
+                // Never an empty message: the session is dropped instead.
+                fail("354 to DATA after a refused MAIL from " + peer_);
+                abort();
+            }
+            co_return true;
+        }
+        if (!ok18) {
+            broken(accepted);
+            co_return true;
+        }
+        if (accepted.empty()) {
+            // The server should have refused DATA (RFC 2920 §3.1); one that
+            // did not gets no message: the session is dropped instead.
+            if (data_reply.code == 354) {
+                fail("354 to DATA with no accepted recipient from " + peer_);
+                abort();
+            }
+            co_return true;
+        }
+        if (data_reply.code != 354) {
+            set_all(accepted, class_of(data_reply), reply_text(data_reply));
+            co_return true;
+        }
+        const bool ok19 = co_await finish_data(env, body, accepted, out);
+        co_return ok19;
     } else {
+        if (probe) {
+            const bool alive = co_await rset();
+            if (!alive) co_return false;
+        }
         const bool ok12 = co_await command(*mail, timeouts_.command, mail_reply);
         if (!ok12) {
             broken(sent);
-            co_return;
+            co_return true;
         }
         if (mail_reply.code / 100 == 2) {
             for (size_t k = 0; k < sent.size(); ++k) {
@@ -393,7 +445,7 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
                 const bool ok13 = co_await command(rcpt_cmds[k], timeouts_.command, r);
                 if (!ok13) {
                     broken(sent);
-                    co_return;
+                    co_return true;
                 }
                 if (r.code / 100 == 2) accepted.push_back(sent[k]);
                 else out[sent[k]] = RcptOutcome{class_of(r), reply_text(r)};
@@ -403,45 +455,63 @@ asio::awaitable<void> SmtpSession::transaction(const spool::Envelope& env, std::
     if (mail_reply.code / 100 != 2) {
         set_all(sent, mail_reply.code >= 500 ? RcptResult::permanent : RcptResult::transient,
                 reply_text(mail_reply));
-        co_return;
+        co_return true;
     }
-    if (accepted.empty()) co_return;
+    if (accepted.empty()) co_return true;
 
     core::Reply r;
     const bool ok14 = co_await command("DATA\r\n", timeouts_.data_init, r);
     if (!ok14) {
         broken(accepted);
-        co_return;
+        co_return true;
     }
     if (r.code != 354) {
         set_all(accepted, class_of(r), reply_text(r));
-        co_return;
+        co_return true;
     }
+    const bool ok20 = co_await finish_data(env, body, accepted, out);
+    co_return ok20;
+}
+
+// After a 354: the message, then its reply (SMTP) or one reply per
+// accepted recipient (LMTP). Always true: the transaction happened.
+asio::awaitable<bool> SmtpSession::finish_data(const spool::Envelope& env, std::string_view body,
+                                               const std::vector<size_t>& accepted,
+                                               std::vector<RcptOutcome>& out) {
+    auto set_all = [&](const std::vector<size_t>& which, RcptResult res, const std::string& text) {
+        for (size_t i : which) out[i] = RcptOutcome{res, text};
+    };
+    auto broken = [&](const std::vector<size_t>& which) {
+        for (size_t i : which)
+            if (out[i].reply == kNotAttempted) out[i] = RcptOutcome{RcptResult::transient, error_};
+    };
+    core::Reply r;
     const bool ok15 = co_await send_data(env, body);
     if (!ok15) {
         broken(accepted);
-        co_return;
+        co_return true;
     }
     if (!lmtp_) {
         // RFC 5321 §4.1.1.4: one reply for the whole message.
         const bool ok16 = co_await read_reply(r, timeouts_.data_done);
         if (!ok16) {
             broken(accepted);
-            co_return;
+            co_return true;
         }
         const RcptResult res = r.code / 100 == 2 ? RcptResult::delivered : class_of(r);
         set_all(accepted, res, reply_text(r));
-        co_return;
+        co_return true;
     }
     // RFC 2033 §4.2: one reply per accepted recipient, in RCPT order.
     for (size_t k = 0; k < accepted.size(); ++k) {
         const bool ok17 = co_await read_reply(r, timeouts_.data_done);
         if (!ok17) {
             broken(std::vector<size_t>(accepted.begin() + static_cast<long>(k), accepted.end()));
-            co_return;
+            co_return true;
         }
         out[accepted[k]] = RcptOutcome{r.code / 100 == 2 ? RcptResult::delivered : class_of(r), reply_text(r)};
     }
+    co_return true;
 }
 
 }  // namespace mxgate::client

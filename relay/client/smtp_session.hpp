@@ -68,9 +68,15 @@ public:
     boost::asio::awaitable<bool> authenticate(const std::string& user, const std::string& password);
 
     // One mail transaction for envelope.recipients[rcpts[i]] -> out[i].
-    boost::asio::awaitable<void> transaction(const spool::Envelope& env, std::string_view body,
+    // With PIPELINING, MAIL, RCPT and DATA go as one group (RFC 2920).
+    // probe (a reused connection): RSET first, in the same group; false
+    // when the RSET got no 250 (the server closed the idle connection,
+    // 421, timeout): nothing of this message was taken, `out` means
+    // nothing, and the caller retries on a fresh connection. true
+    // otherwise (every recipient has its outcome).
+    boost::asio::awaitable<bool> transaction(const spool::Envelope& env, std::string_view body,
                                              const std::vector<size_t>& rcpts,
-                                             std::vector<RcptOutcome>& out);
+                                             std::vector<RcptOutcome>& out, bool probe = false);
     // The last transaction() refused a REQUIRETLS message because this
     // session cannot carry it (RFC 8689 §4.2.1; tlspolicy/requiretls.hpp).
     bool requiretls_refused() const { return requiretls_refused_; }
@@ -84,6 +90,9 @@ public:
 
 private:
     boost::asio::awaitable<bool> send_data(const spool::Envelope& env, std::string_view body);
+    boost::asio::awaitable<bool> finish_data(const spool::Envelope& env, std::string_view body,
+                                             const std::vector<size_t>& accepted,
+                                             std::vector<RcptOutcome>& out);
 
     std::unique_ptr<net::SmtpStream> stream_;
     std::string peer_;

@@ -58,6 +58,12 @@ public:
                                                             std::unique_ptr<Link>& link) = 0;
     // Ends the worker's connection politely (QUIT, TLS close), bounded.
     virtual boost::asio::awaitable<void> close(std::unique_ptr<Link>& link) = 0;
+    // The link holds an open connection worth keeping for the next message
+    // (the queue keeps an idle worker's connection a moment: QueueManager::kLinger).
+    virtual bool connected(const std::unique_ptr<Link>& link) const {
+        (void)link;
+        return false;
+    }
 };
 
 }  // namespace mxgate::queue

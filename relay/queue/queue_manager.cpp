@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "relay/core/offload.hpp"
@@ -94,6 +95,7 @@ void QueueManager::stop() {
     std::lock_guard lock(mu_);
     stopped_ = true;
     asio::post(strand_, [this] { wake_timer_.cancel(); });
+    for (auto& [key, idle] : idle_) wake_idle(key, idle.size());  // they QUIT and end
 }
 
 bool QueueManager::busy() const {
@@ -238,9 +240,24 @@ void QueueManager::dispatch_due(const std::string* only) {
         for (auto& [id, e] : entries_) make_ready(e);
     }
     for (auto& [key, q] : ready_) {
+        if (q.empty()) continue;
+        wake_idle(key, q.size());
         int& w = workers_[key];
         const int want = std::min<int>(kWorkersPerRoute, static_cast<int>(q.size()));
         for (; w < want; ++w) asio::co_spawn(asio::make_strand(rt_.io), worker(routes_[key]), asio::detached);
+    }
+}
+
+void QueueManager::wake_idle(const std::string& key, size_t n) {
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return;
+    auto& idle = it->second;
+    for (; n > 0 && !idle.empty(); --n) {
+        // The timer belongs to the worker's strand: cancel it there. The
+        // worker re-checks the ready list either way (cancel or expiry).
+        auto t = std::move(idle.back());
+        idle.pop_back();
+        asio::post(t->get_executor(), [t] { t->cancel(); });
     }
 }
 
@@ -266,19 +283,40 @@ asio::awaitable<void> QueueManager::scheduler() {
 asio::awaitable<void> QueueManager::worker(Route route) {
     const std::string key = route.key();
     std::unique_ptr<Link> link;
+    const auto ex = co_await asio::this_coro::executor;
+    const auto idle_timer = std::make_shared<asio::steady_timer>(ex);
+    auto linger_until = std::chrono::steady_clock::now();
     for (;;) {
         std::string id;
+        bool wait = false;
         {
             std::lock_guard lock(mu_);
             auto& q = ready_[key];
-            if (q.empty() || stopped_) {
+            if (!q.empty() && !stopped_) {
+                id = q.front();
+                q.pop_front();
+            } else if (route.kind == Route::Kind::downstream && !stopped_ &&
+                       std::chrono::steady_clock::now() < linger_until && courier_->connected(link)) {
+                // Nothing ready: keep the connection a moment for the next
+                // message (kLinger); dispatch_due() wakes us.
+                idle_[key].push_back(idle_timer);
+                wait = true;
+            } else {
                 --workers_[key];
                 break;
             }
-            id = q.front();
-            q.pop_front();
+        }
+        if (wait) {
+            idle_timer->expires_at(linger_until);
+            boost::system::error_code ec;
+            co_await idle_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            std::lock_guard lock(mu_);
+            auto& idle = idle_[key];
+            idle.erase(std::remove(idle.begin(), idle.end(), idle_timer), idle.end());
+            continue;
         }
         co_await attempt(route, id, link);
+        linger_until = std::chrono::steady_clock::now() + kLinger;
     }
     co_await courier_->close(link);
     // Entries that were readied but not taken (stop) are idle again.
@@ -425,13 +463,7 @@ asio::awaitable<void> QueueManager::finish_or_reschedule(const Route& route, spo
         // run, a crash can only bring a delivered message back (a
         // duplicate, as in Postfix, which never syncs its unlinks).
         rt_.spool->remove_unsynced(env.id);
-        if (!removal_sync_queued_->exchange(true)) {
-            auto job = [spool = rt_.spool, queued = removal_sync_queued_] {
-                queued->store(false);  // removals from now on need another sync
-                spool->sync_removals();
-            };
-            asio::post(rt_.blocking, std::move(job));
-        }
+        rt_.spool->sync_removals_async();  // joins the spool's next directory fsync; never blocks here
         std::lock_guard lock(mu_);
         --in_flight_;
         entries_.erase(env.id);

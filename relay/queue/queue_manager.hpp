@@ -43,6 +43,12 @@ std::chrono::seconds retry_delay(const conf::QueueConfig& q, int failed_attempts
 class QueueManager {
 public:
     static constexpr int kWorkersPerRoute = 8;
+    // How long a worker whose downstream route (the home box; MX routes
+    // do not linger) ran out of ready messages keeps its
+    // connection open for the next one (Postfix's connection cache keeps
+    // one 2 s: smtp_connection_cache_time_limit). The next message then
+    // costs an RSET (pipelined with it) instead of connect, EHLO and QUIT.
+    static constexpr std::chrono::milliseconds kLinger{2000};
 
     // courier = nullptr uses the SMTP/LMTP courier (relay/queue/smtp_courier).
     explicit QueueManager(server::Runtime& rt, std::shared_ptr<Courier> courier = nullptr);
@@ -97,6 +103,7 @@ private:
     // True (with error) when id is being delivered right now; caller holds mu_.
     bool in_delivery(const std::string& id, std::string& error) const;
     void dispatch_due(const std::string* only = nullptr);  // caller holds mu_; only: just that entry
+    void wake_idle(const std::string& key, size_t n);      // caller holds mu_
     void wake();
 
     server::Runtime& rt_;
@@ -109,11 +116,12 @@ private:
     std::map<std::string, Entry> entries_;
     std::map<std::string, std::deque<std::string>> ready_;  // route key -> ids
     std::map<std::string, Route> routes_;
-    std::map<std::string, int> workers_;                    // route key -> count
+    std::map<std::string, int> workers_;                    // route key -> count (idle ones included)
+    // Workers waiting out kLinger with an open connection, per route key;
+    // dispatch_due() wakes one per ready message (cancels its timer).
+    std::map<std::string, std::vector<std::shared_ptr<boost::asio::steady_timer>>> idle_;
     int in_flight_ = 0;
     bool stopped_ = false;
-    // A sync_removals() job is queued on the blocking pool (shared with it).
-    std::shared_ptr<std::atomic<bool>> removal_sync_queued_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace mxgate::queue

@@ -27,7 +27,19 @@ struct ClientLink final : Link {
     tlspolicy::MxPlan plan;      // the TLS plan it was opened under
     tlspolicy::ContextPtr ctx;   // and the client context
     std::string dane;            // the DANE records it was verified against ("" = none)
+    std::string downstream;      // downstream routes: the settings it was opened under
 };
+
+// What a downstream connection depends on: a reload that changes any of
+// it (address, LMTP, TLS mode, pins, login) must not reuse one opened
+// under the old settings.
+std::string downstream_key(const conf::Downstream& ds) {
+    std::string k = ds.address.host + "|" + std::to_string(ds.address.port) + "|" + (ds.lmtp ? "lmtp" : "smtp") +
+                    "|" + std::to_string(static_cast<int>(ds.tls));
+    for (const auto& p : ds.pin) k += "|" + p;
+    if (ds.auth) k += "|" + ds.auth->username + "|" + ds.auth->password_file;
+    return k;
+}
 
 RcptResult convert(client::RcptResult r) {
     switch (r) {
@@ -92,6 +104,12 @@ public:
         link.reset();
     }
 
+    bool connected(const std::unique_ptr<Link>& link) const override {
+        if (!link) return false;
+        const auto& cl = static_cast<const ClientLink&>(*link);
+        return cl.conn && cl.conn->usable();
+    }
+
 private:
     client::ClientSettings settings(const server::Snapshot& snap) const {
         client::ClientSettings s;
@@ -118,6 +136,10 @@ private:
             co_return local_failure(rcpts, "550 5.7.10 REQUIRETLS: downstream of " + route.domain + " uses tls: " +
                                                level_of(ds) + ", not verify or pin", true);
         client::DownstreamCourier c(rt_.io.get_executor(), rt_.resolver, ds, snap.client_tls, settings(snap));
+        std::string key = downstream_key(ds);
+        if (cl.conn && (cl.downstream != key || cl.ctx != snap.client_tls)) co_await c.close(cl.conn);
+        cl.downstream = std::move(key);
+        cl.ctx = snap.client_tls;
         const client::DeliveryOutcome r = co_await c.deliver(msg.envelope, body, rcpts, cl.conn);
         report_tls(r, route, msg.envelope.id, level_of(ds));
         DeliveryOutcome out = to_queue(r);

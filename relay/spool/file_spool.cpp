@@ -85,8 +85,26 @@ std::optional<QueuedMessage> FileSpool::load(const std::string& id) {
     return msg;
 }
 
+void FileSpool::note_fresh(const std::string& id) {
+    std::lock_guard lock(fresh_mu_);
+    fresh_.insert(id);
+}
+
+void FileSpool::forget_fresh(const std::string& id) { take_fresh(id); }
+
+bool FileSpool::is_fresh(const std::string& id) {
+    std::lock_guard lock(fresh_mu_);
+    return fresh_.count(id) != 0;
+}
+
+bool FileSpool::take_fresh(const std::string& id) {
+    std::lock_guard lock(fresh_mu_);
+    return fresh_.erase(id) != 0;
+}
+
 bool FileSpool::read_state(QueuedMessage& msg, const std::string& id) {
     msg.path = d_.root + (msg.held ? "/hold/" : "/queue/") + id;
+    if (!msg.held && is_fresh(id)) return attach_state(msg, fresh_state(msg.envelope));
     std::string bytes;
     bool missing = false;
     bool found = io::read_file(dir_fd(msg.held), state_name(id), bytes, &missing);
@@ -166,6 +184,7 @@ bool FileSpool::update(const std::string& id, const DeliveryState& st) {
     if (!m) return false;
     auto env = read_envelope(*m, id);
     if (!env || !storable(st, env->recipients.size())) return false;
+    take_fresh(id);  // from now on it may have a .state file
     if (!io::replace_file(dir_fd(m->held), state_name(id), encode_state(st))) return false;
     // A leftover from a crash mid-move would be shadowed anyway; tidy it.
     io::unlink_file(dir_fd(!m->held), state_name(id), true);
@@ -209,6 +228,22 @@ bool FileSpool::sync_removals() {
     return ok;
 }
 
+void FileSpool::sync_removals_async() {
+    auto batch = std::make_shared<std::vector<std::string>>();
+    {
+        std::lock_guard lock(free_mu_);
+        if (unsynced_free_.empty()) return;
+        batch->swap(unsynced_free_);
+    }
+    // Runs on queue_sync_'s thread, which ~FileSpool joins before free_
+    // goes away (queue_sync_ is the last member): `this` outlives it.
+    queue_sync_.sync_async([this, batch](bool ok) {
+        if (!ok) return;  // not known to be durable: never reused (open empties free/)
+        std::lock_guard lock(free_mu_);
+        free_.insert(free_.end(), std::make_move_iterator(batch->begin()), std::make_move_iterator(batch->end()));
+    });
+}
+
 // Moves a queue/ message to free/ for reuse (or unlinks it when free/ is
 // full or the rename fails); a message in hold/ is unlinked and synced
 // here (rare), one in queue/ by the caller's sync_removals(), shared with
@@ -216,6 +251,7 @@ bool FileSpool::sync_removals() {
 bool FileSpool::remove_unsynced(const std::string& id) {
     if (!is_valid_queue_id(id)) return false;
     std::lock_guard lock(lock_for(id));
+    const bool fresh = take_fresh(id);  // no .state file to remove
     for (bool held : {false, true}) {
         int dir = dir_fd(held);
         bool recycled = false;
@@ -228,8 +264,10 @@ bool FileSpool::remove_unsynced(const std::string& id) {
             }
         }
         if (!recycled && !io::unlink_file(dir, id, false)) continue;
-        io::unlink_file(dir, state_name(id), true);
-        io::unlink_file(dir_fd(!held), state_name(id), true);
+        if (!fresh || held) {
+            io::unlink_file(dir, state_name(id), true);
+            io::unlink_file(dir_fd(!held), state_name(id), true);
+        }
         if (held) io::fsync_fd(dir);
         return true;
     }
@@ -252,12 +290,14 @@ bool move_message(int from, int to, const std::string& id) {
 bool FileSpool::hold(const std::string& id) {
     if (!is_valid_queue_id(id)) return false;
     std::lock_guard lock(lock_for(id));
+    take_fresh(id);
     return move_message(d_.queue.get(), d_.hold.get(), id);
 }
 
 bool FileSpool::release(const std::string& id) {
     if (!is_valid_queue_id(id)) return false;
     std::lock_guard lock(lock_for(id));
+    take_fresh(id);
     return move_message(d_.hold.get(), d_.queue.get(), id);
 }
 
@@ -282,6 +322,7 @@ std::vector<std::string> FileSpool::list(bool held) {
 std::string FileSpool::quarantine(const std::string& id, const std::string& why) {
     if (!is_valid_queue_id(id)) return {};
     std::lock_guard lock(lock_for(id));
+    take_fresh(id);
     int corrupt = d_.corrupt.get();
     bool moved = false;
     for (bool held : {false, true}) {

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <mutex>
+#include <unordered_set>
 
 #include "relay/spool/fsync_util.hpp"
 #include "relay/spool/spool.hpp"
@@ -42,6 +43,7 @@ public:
     bool remove(const std::string& id) override;
     bool remove_unsynced(const std::string& id) override;
     bool sync_removals() override;
+    void sync_removals_async() override;
     bool hold(const std::string& id) override;
     bool release(const std::string& id) override;
     std::vector<std::string> list(bool held) override;
@@ -65,6 +67,13 @@ public:
     std::optional<std::string> take_free();
     // A writer that aborted returns its file (still in free/, still free).
     void give_back_free(std::string name);
+    // Messages this process committed into queue/ and never gave a
+    // .state file (update() has not run for them): delivery reads their
+    // state as fresh and removal unlinks no .state, without probing the
+    // disk for files that cannot exist (no other process writes .state
+    // while the daemon runs; `mxgate queue` offline acts only without one).
+    void note_fresh(const std::string& id);
+    void forget_fresh(const std::string& id);
 
 private:
     // A committed message file, opened and its trailer checked.
@@ -92,6 +101,10 @@ private:
     static constexpr size_t kMaxFree = 2048;
     std::mutex free_mu_;
     std::vector<std::string> free_, unsynced_free_;
+    std::mutex fresh_mu_;
+    std::unordered_set<std::string> fresh_;
+    bool is_fresh(const std::string& id);
+    bool take_fresh(const std::string& id);  // erases; true when it was there
     io::GroupSync queue_sync_;
 };
 

@@ -74,6 +74,7 @@ public:
         const bool synced = to == Destination::hold ? io::fsync_fd(dir) : spool_->sync_queue_dir();
         if (!synced) {
             ::unlinkat(dir, id_.c_str(), 0);
+            spool_->forget_fresh(id_);
             return false;
         }
         return true;
@@ -93,6 +94,7 @@ public:
         // (the queue/ fd, not the spool: the sync thread must never hold the
         // last reference to the spool that owns it)
         auto finish = [qfd = spool_->queue_fd(), id = id_, done = std::move(done)](bool ok) {
+            // (on failure the id stays noted fresh: harmless, ids are never reused)
             if (!ok) ::unlinkat(qfd, id.c_str(), 0);
             done(ok);
         };
@@ -136,7 +138,13 @@ private:
         // fdatasync: data, size and allocation durable (a recycled file of
         // unchanged size then costs no inode write; docs/spool.md).
         if (!io::fdatasync_fd(fd_.get()) || !fd_.reset()) return fail();
-        if (::renameat(from_dir(), from_name().c_str(), dir_for(to), id_.c_str()) != 0) return fail();
+        // Known fresh before the name exists in queue/: no .state probes
+        // for it (FileSpool::note_fresh).
+        if (to == Destination::queue) spool_->note_fresh(id_);
+        if (::renameat(from_dir(), from_name().c_str(), dir_for(to), id_.c_str()) != 0) {
+            spool_->forget_fresh(id_);
+            return fail();
+        }
         done_ = true;
         return true;
     }

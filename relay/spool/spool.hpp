@@ -151,6 +151,9 @@ public:
     // duplicate, never a loss); the default is remove(), already durable.
     virtual bool remove_unsynced(const std::string& id) { return remove(id); }
     virtual bool sync_removals() { return true; }
+    // sync_removals() without waiting: the file spool hands the fsync to
+    // its directory-sync thread (shared with commits); safe on an I/O thread.
+    virtual void sync_removals_async() { sync_removals(); }
     virtual bool hold(const std::string& id) = 0;
     virtual bool release(const std::string& id) = 0;
     // Ids of committed messages (queue/ or hold/).

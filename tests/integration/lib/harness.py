@@ -222,6 +222,8 @@ class CaptureSink:
         self.sessions = 0
         self._sock = None
         self._stop = False
+        self._conns = set()
+        self._conns_lock = threading.Lock()
 
     def start(self):
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -245,6 +247,17 @@ class CaptureSink:
         except OSError:
             pass
         self._thread.join(2)
+        # A stopped server's connections end with it, as when a real
+        # server process exits: a client that kept one open (mxgate's
+        # delivery connection linger, like Postfix's connection cache)
+        # must see it closed, never a server that still takes mail.
+        with self._conns_lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def _serve(self):
         while not self._stop:
@@ -256,6 +269,11 @@ class CaptureSink:
 
     def _session(self, conn):
         self.sessions += 1
+        with self._conns_lock:
+            if self._stop:
+                conn.close()
+                return
+            self._conns.add(conn)
         f = conn.makefile("rb")
 
         def send(line):
@@ -313,7 +331,11 @@ class CaptureSink:
                     send("250 2.0.0 Ok")
                 else:
                     send("502 5.5.2 not implemented")
+        except OSError:
+            return  # stop() shut the connection down
         finally:
+            with self._conns_lock:
+                self._conns.discard(conn)
             conn.close()
 
     def wait(self, n, timeout=20.0):

@@ -292,15 +292,26 @@ TEST_CASE("SMTP: per-recipient RCPT replies, with and without pipelining", "[cli
     }
 }
 
-TEST_CASE("SMTP: no recipient accepted means no DATA; final 5xx applies to all", "[client][smtp]") {
+TEST_CASE("SMTP: no recipient accepted means no message; final 5xx applies to all", "[client][smtp]") {
     testsrv::ServerScript script;
     script.offer_starttls = false;
     script.rcpt_replies = {{"a@example.org", "550 5.1.1 no"}};
     Setup su;
     su.mode = DownstreamTls::none;
+    // With PIPELINING, DATA ends the MAIL/RCPT group (RFC 2920 §3.1) and
+    // the server refuses it: no message is transferred.
     auto r = deliver(script, su, {"a@example.org"}, {kBody});
     all_are(r.outs[0], RcptResult::permanent);
+    CHECK(r.outs[0].rcpts[0].reply == "550 5.1.1 no");
+    CHECK(sent(r.log, "DATA"));
+    CHECK(r.log.transactions.empty());
+    // Without PIPELINING, DATA is not even sent.
+    script.pipelining = false;
+    r = deliver(script, su, {"a@example.org"}, {kBody});
+    all_are(r.outs[0], RcptResult::permanent);
     CHECK_FALSE(sent(r.log, "DATA"));
+    CHECK(r.log.transactions.empty());
+    script.pipelining = true;
 
     script.rcpt_replies = {};
     script.data_reply = "554 5.7.1 content rejected";

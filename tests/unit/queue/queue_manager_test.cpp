@@ -618,3 +618,47 @@ TEST_CASE("queue: NOTIFY=SUCCESS gets relayed/delivered notices only when the ne
         CHECK(body.find("SECRET-BODY") == std::string::npos);
     }
 }
+
+TEST_CASE("queue: an idle worker keeps its connection kLinger for the next message, then closes it",
+          "[queue][linger]") {
+    QueueFixture f;
+    f.courier->keep_links = true;
+    f.start();
+    const auto a = f.submit("s@x.example", {"u@one.example"});
+    REQUIRE(f.run_until([&] { return f.count("delivery.success") == 1; }));
+    f.run_for(std::chrono::milliseconds(300));
+    CHECK(f.courier->closes() == 0);  // still lingering
+    const auto b = f.submit("s@x.example", {"v@one.example"});
+    REQUIRE(f.run_until([&] { return f.count("delivery.success") == 2; }));
+    CHECK(f.courier->links_made == 1);  // the second message reused the connection
+    CHECK_FALSE(f.in_spool(a));
+    CHECK_FALSE(f.in_spool(b));
+    // kLinger after the last message the connection is closed.
+    CHECK(f.run_until([&] { return f.courier->closes() == 1; },
+                      queue::QueueManager::kLinger + std::chrono::milliseconds(1000)));
+    // A message after that opens a new one.
+    f.submit("s@x.example", {"w@one.example"});
+    REQUIRE(f.run_until([&] { return f.count("delivery.success") == 3; }));
+    CHECK(f.courier->links_made == 2);
+}
+
+TEST_CASE("queue: stop() ends lingering workers at once", "[queue][linger]") {
+    QueueFixture f;
+    f.courier->keep_links = true;
+    f.start();
+    f.submit("s@x.example", {"u@one.example"});
+    f.submit("s@x.example", {"u@two.example"});
+    REQUIRE(f.run_until([&] { return f.count("delivery.success") == 2; }));
+    f.run_for(std::chrono::milliseconds(50));
+    CHECK(f.courier->closes() == 0);
+    f.qm->stop();
+    CHECK(f.run_until([&] { return f.courier->closes() == 2; }, std::chrono::milliseconds(500)));
+}
+
+TEST_CASE("queue: no linger without an open connection (control)", "[queue][linger]") {
+    QueueFixture f;
+    f.start();  // keep_links false: the courier reports no open connection
+    f.submit("s@x.example", {"u@one.example"});
+    REQUIRE(f.run_until([&] { return f.count("delivery.success") == 1; }));
+    CHECK(f.run_until([&] { return f.courier->closes() == 1; }, std::chrono::milliseconds(500)));
+}

@@ -66,6 +66,10 @@ public:
     // What the fake next hop offers (success notices, RFC 3461 §5.2.2).
     std::atomic<bool> peer_dsn{false};
     std::atomic<bool> lmtp{false};
+    // Links count as open connections (the queue then keeps an idle
+    // worker's link for QueueManager::kLinger); links_made counts new ones.
+    std::atomic<bool> keep_links{false};
+    std::atomic<int> links_made{0};
 
     std::vector<Call> calls() const {
         std::lock_guard lock(mu_);
@@ -112,7 +116,10 @@ public:
         out.mx = "fake.example:25";
         out.peer_dsn = peer_dsn.load();
         out.lmtp = lmtp.load();
-        if (!link) link = std::make_unique<queue::Link>();
+        if (!link) {
+            link = std::make_unique<queue::Link>();
+            ++links_made;
+        }
         for (const auto& a : c.rcpts) {
             auto& q = script_[a];
             if (q.empty()) {
@@ -126,6 +133,8 @@ public:
         }
         co_return out;
     }
+
+    bool connected(const std::unique_ptr<queue::Link>& link) const override { return keep_links && link; }
 
     asio::awaitable<void> close(std::unique_ptr<queue::Link>& link) override {
         link.reset();

@@ -200,6 +200,9 @@ TEST_CASE("file spool: corrupt state fails load and is quarantined with a reason
     auto sp = open_file_spool(t.path());
     std::string id = spooltest::commit_one(*sp, kBody);
     spooltest::write_all(t / ("queue/" + id + ".state"), "MXST\x01garbage");
+    // A running spool writes .state files only through update(): one that
+    // appears behind its back is found at the next start.
+    sp = open_file_spool(t.path());
     REQUIRE_FALSE(sp->load(id));
     std::string where = sp->quarantine(id, "state: cannot decode");
     CHECK(where == t / ("corrupt/" + id));
@@ -219,6 +222,7 @@ TEST_CASE("file spool: a state with the wrong recipient count fails load", "[fil
     st.rcpt_state.assign(3, RcptState::pending);
     CHECK_FALSE(sp->update(id, st));  // refused up front
     spooltest::write_all(t / ("queue/" + id + ".state"), encode_state(st));
+    sp = open_file_spool(t.path());   // (found at the next start, as above)
     CHECK_FALSE(sp->load(id));        // and caught if it got there anyway
 }
 
@@ -554,4 +558,36 @@ TEST_CASE("file spool: commit_async calls back after the directory sync, many at
         CHECK(body == kBody);
     }
     CHECK(names_in(t / "incoming").empty());
+}
+
+TEST_CASE("file spool: a message committed by this process has no .state to probe or remove", "[file][fresh]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string a = spooltest::commit_one(*sp, kBody, spooltest::sample_envelope(2));
+    std::string b = spooltest::commit_one(*sp, kBody, spooltest::sample_envelope(2));
+    auto m = sp->load(a);
+    REQUIRE(m);
+    CHECK(m->state.rcpt_state == std::vector<RcptState>{RcptState::pending, RcptState::pending});
+    // Once update() has run, the state on disk is what load() returns.
+    DeliveryState st;
+    st.rcpt_state = {RcptState::delivered, RcptState::pending};
+    st.rcpt_reply = {"250 ok", "451 later"};
+    st.attempts = 1;
+    REQUIRE(sp->update(b, st));
+    auto mb = sp->load(b);
+    REQUIRE(mb);
+    CHECK(mb->state.rcpt_state == st.rcpt_state);
+    // Removal leaves no .state behind in either case.
+    REQUIRE(sp->remove(a));
+    REQUIRE(sp->remove(b));
+    CHECK(names_in(t / "queue").empty());
+    // After a restart, a message with a state file is read from disk again.
+    std::string c = spooltest::commit_one(*sp, kBody, spooltest::sample_envelope(2));
+    REQUIRE(sp->update(c, st));
+    sp = open_file_spool(t.path());
+    auto mc = sp->load(c);
+    REQUIRE(mc);
+    CHECK(mc->state.rcpt_state == st.rcpt_state);
+    REQUIRE(sp->remove(c));
+    CHECK(names_in(t / "queue").empty());
 }
