@@ -325,7 +325,22 @@ def main():
                    "5.7.1")
             expect("From: a single-label domain is refused", message("x@localhost", "single label"), 550, "5.7.1")
 
-            # --- 8. a non-mailto rua is skipped with an event, never silently
+            # --- 8. forged Authentication-Results in other shapes: folded before the id, nested comments
+            forged = ("Authentication-Results:\r\n\tmx.gaps.test;\r\n dmarc=pass header.from=reject.test\r\n"
+                      "Authentication-Results: (a (nested) comment)\r\n (more) MX.Gaps.Test; dkim=pass\r\n"
+                      "Authentication-Results: mx.gaps.test.evil.test; spf=pass\r\n")
+            expect("forged A-R of other shapes: delivered (p=none)",
+                   forged.encode() + message("<a@spr.test>", "forged shapes"), 250)
+            head = head_of("forged shapes")
+            t.eq("forged shapes: exactly one A-R claiming our id is left (ours)",
+                 len(re.findall(rb"^Authentication-Results:\s*(\([^\r]*\)\s*)*mx\.gaps\.test;", head,
+                                re.M | re.I)), 1)
+            t.true("forged shapes: the folded and the commented ones are gone",
+                   b"header.from=reject.test" not in head and b"(nested)" not in head, head)
+            t.true("forged shapes: a look-alike id is someone else's and kept",
+                   b"Authentication-Results: mx.gaps.test.evil.test; spf=pass" in head, head)
+
+            # --- 9. a non-mailto rua is skipped with an event, never silently
             expect("httpsonly.test (p=none): delivered", message("<a@httpsonly.test>", "rua https"), 250)
             expect("mixed.test (p=none): delivered", message("<a@mixed.test>", "rua mixed"), 250)
             mx.wait_event("policy.dmarc", lambda e: e.get("domain") == "mixed.test")

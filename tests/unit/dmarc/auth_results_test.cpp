@@ -81,3 +81,21 @@ TEST_CASE("Authentication-Results: signatures beyond the verifier's limit are on
           "\tdkim=pass header.d=bank.test header.s=s1;\r\n"
           "\tdkim=policy (5 more signatures not evaluated, the limit is 10 ?x?y?)\r\n");
 }
+
+TEST_CASE("Authentication-Results: a forged one folded before our id is removed too") {
+    const std::string msg =
+        "Authentication-Results:\r\n\tmx.example.org;\r\n dkim=pass header.d=bank.test\r\n"
+        "Authentication-Results: (a (nested) comment)\r\n (and another) mx.example.org; spf=pass\r\n"
+        "Authentication-Results: mx.example.org.evil.test; spf=pass\r\n"
+        "From: a@bank.test\r\n"
+        "\r\n"
+        "body\r\n";
+    size_t removed = 0;
+    const std::string out = strip_own_auth_results(msg, split_header_block(msg), "mx.example.org", removed);
+    CHECK(removed == 2);
+    CHECK(out ==
+          "Authentication-Results: mx.example.org.evil.test; spf=pass\r\n"
+          "From: a@bank.test\r\n"
+          "\r\n"
+          "body\r\n");
+}
