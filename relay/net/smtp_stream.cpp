@@ -55,6 +55,11 @@ SmtpStream::SmtpStream(tcp::socket socket)
         local_port_ = local.port();
     }
     plain_.emplace(std::move(socket));
+    // Non-blocking at the user level too: fill() and write() try the
+    // socket directly before they wait (no scheduler round trip, no
+    // deadline timer when the kernel takes or has the bytes at once).
+    // Asynchronous operations, also TLS's on this socket, are unaffected.
+    plain_->non_blocking(true, ec);
 }
 
 SmtpStream::~SmtpStream() = default;
@@ -94,8 +99,18 @@ asio::awaitable<error_code> SmtpStream::fill(Clock::duration timeout, size_t max
     // us for them (a session hung until its timeout; tests/unit/server
     // dialogs/starttls_data_records.dialog).
     if (!tls_) {
-        co_await plain_->async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
-        if (ec) co_return timed_out_ ? error_code(asio::error::timed_out) : ec;
+        for (;;) {
+            co_await plain_->async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
+            if (ec) co_return timed_out_ ? error_code(asio::error::timed_out) : ec;
+            // Readable: one non-blocking read into a scratch buffer (the
+            // read cannot suspend, so one per thread is enough), then only
+            // the bytes that came are appended (no 16 KiB zero-fill).
+            static thread_local char scratch[16 * 1024];
+            const size_t n = plain_->read_some(asio::buffer(scratch), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) continue;  // spurious wake
+            in_.append(scratch, n);
+            co_return ec;
+        }
     }
     const size_t chunk = 16 * 1024;
     const size_t old = in_.size();
@@ -113,8 +128,17 @@ asio::awaitable<error_code> SmtpStream::fill(Clock::duration timeout, size_t max
 }
 
 asio::awaitable<error_code> SmtpStream::write(std::string_view data, Clock::duration timeout) {
-    Deadline deadline(*this, timeout);
     error_code ec;
+    if (!tls_) {
+        // Most writes (replies, commands, a 4 KiB message) fit in the
+        // socket buffer: sent here, no deadline needed; the rest waits.
+        const size_t n = plain_->write_some(asio::buffer(data.data(), data.size()), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+        else if (ec) co_return ec;
+        data.remove_prefix(n);
+        if (data.empty()) co_return ec;
+    }
+    Deadline deadline(*this, timeout);
     if (tls_)
         co_await asio::async_write(*tls_, asio::buffer(data.data(), data.size()),
                                    redirect_error(use_awaitable, ec));
