@@ -28,8 +28,8 @@ asio::awaitable<std::optional<SpfVerdict>> Checks::spf(SpfInput input) {
     co_return v;
 }
 
-asio::awaitable<std::optional<DkimVerdicts>> Checks::dkim(std::string message) {
-    auto fn = [message = std::move(message)](const BlockingDns& dns) { return verify_dkim(dns, message); };
+asio::awaitable<std::optional<DkimVerdicts>> Checks::dkim(MessageBlocks next) {
+    auto fn = [next = std::move(next)](const BlockingDns& dns) { return verify_dkim_blocks(dns, next); };
     auto op = run(std::move(fn));
     std::optional<DkimVerdicts> v = co_await std::move(op);
     co_return v;

@@ -47,8 +47,9 @@ public:
 
     // nullopt = the pool is full (answer 451 4.3.2).
     boost::asio::awaitable<std::optional<SpfVerdict>> spf(SpfInput input);
-    // `message`: the bytes as spooled (see dkim_verify.hpp).
-    boost::asio::awaitable<std::optional<DkimVerdicts>> dkim(std::string message);
+    // The message as spooled, read in blocks on the pool (verify_dkim_blocks:
+    // the session passes a reader of its spool file, not a copy in memory).
+    boost::asio::awaitable<std::optional<DkimVerdicts>> dkim(MessageBlocks next);
 
     // Any other blocking check: fn(const BlockingDns&) -> R, R default-constructible.
     template <class F>

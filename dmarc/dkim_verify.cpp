@@ -173,6 +173,16 @@ DkimVerdict evaluate(DKIM* dkim, DKIM_SIGINFO* sig, const Verification& v) {
 }  // namespace
 
 DkimVerdicts verify_dkim(const BlockingDns& dns, std::string_view message) {
+    bool given = false;
+    const MessageBlocks once = [&](std::string& block) {
+        block = given ? std::string() : std::string(message);
+        given = true;
+        return true;
+    };
+    return verify_dkim_blocks(dns, once);
+}
+
+DkimVerdicts verify_dkim_blocks(const BlockingDns& dns, const MessageBlocks& next) {
     DkimVerdicts out;
     DKIM_LIB* lib = library();
     if (!lib) {
@@ -190,9 +200,23 @@ DkimVerdicts verify_dkim(const BlockingDns& dns, std::string_view message) {
         return out;
     }
     dkim_set_user_context(dkim, &v);
-    // dkim_chunk takes a mutable pointer but does not write through it.
-    auto* bytes = reinterpret_cast<u_char*>(const_cast<char*>(message.data()));
-    st = dkim_chunk(dkim, bytes, message.size());
+    // dkim_chunk takes any split of the message (it keeps partial lines).
+    std::string block;
+    bool read_ok = true;
+    for (;;) {
+        if (!next(block)) {
+            read_ok = false;
+            break;
+        }
+        if (block.empty()) break;
+        st = dkim_chunk(dkim, reinterpret_cast<u_char*>(block.data()), block.size());
+        if (st != DKIM_STAT_OK) break;
+    }
+    if (!read_ok) {
+        dkim_free(dkim);
+        out.push_back(DkimVerdict{DkimResult::temperror, "", "", true, "message could not be read back from the spool"});
+        return out;
+    }
     if (st == DKIM_STAT_OK) st = dkim_chunk(dkim, nullptr, 0);
     if (st == DKIM_STAT_OK || st == DKIM_STAT_NOSIG) {
         bool testkey = false;

@@ -27,6 +27,8 @@
 // libopendkim parses both. Nothing of the message body goes into a verdict.
 #pragma once
 
+#include <functional>
+#include <string>
 #include <string_view>
 
 #include "dmarc/blocking_dns.hpp"
@@ -37,5 +39,12 @@ namespace mxgate::dmarc {
 inline constexpr size_t kMaxDkimSignatures = 10;
 
 DkimVerdicts verify_dkim(const BlockingDns& dns, std::string_view message);
+
+// The same over a message read in blocks (the spool file, so a session never
+// holds the message in memory): next(block) sets the next bytes, empty at
+// the end, and returns false when the message cannot be read (every
+// signature is then unknown: one temperror verdict).
+using MessageBlocks = std::function<bool(std::string& block)>;
+DkimVerdicts verify_dkim_blocks(const BlockingDns& dns, const MessageBlocks& next);
 
 }  // namespace mxgate::dmarc

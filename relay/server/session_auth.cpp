@@ -44,9 +44,6 @@ namespace {
 // the command, however long judging them took (no timing oracle).
 constexpr auto kCleartextDelay = std::chrono::seconds(1);
 constexpr size_t kMaxResponseBuffer = 64 * 1024;
-// Header bytes kept for the From: check; a header block larger than this is
-// judged on what was kept (its From: must still be found and allowed).
-constexpr size_t kMaxHeaderCapture = 256 * 1024;
 
 std::string network_of_client(const std::string& ip) { return auth::network_of(ip); }
 
@@ -386,10 +383,12 @@ smtp::RecipientDecision Session::submission_recipient(const smtp::Path& p) const
 }
 
 void Session::capture_header(std::string_view chunk) {
-    if (!submission() || tx_.header_done || chunk.empty()) return;
+    if ((!submission() && !tx_.capture) || tx_.header_done || chunk.empty()) return;
     const size_t old = tx_.header.size();
-    tx_.header.append(chunk.substr(0, kMaxHeaderCapture - std::min(old, kMaxHeaderCapture)));
-    // The header block ends at the first empty line (RFC 5322 §2.1).
+    const size_t room = kMaxHeaderCapture - std::min(old, kMaxHeaderCapture);
+    tx_.header.append(chunk.substr(0, room));
+    // The header block ends at the first empty line (RFC 5322 §2.1); the
+    // search starts 3 bytes back, as the CRLFCRLF may span two chunks.
     const size_t from = old >= 3 ? old - 3 : 0;
     if (tx_.header.compare(0, 2, "\r\n") == 0) {
         tx_.header.clear();  // no header at all
@@ -397,8 +396,12 @@ void Session::capture_header(std::string_view chunk) {
     } else if (const size_t end = tx_.header.find("\r\n\r\n", from); end != std::string::npos) {
         tx_.header.resize(end + 4);
         tx_.header_done = true;
-    } else if (tx_.header.size() >= kMaxHeaderCapture) {
+    } else if (chunk.size() > room) {
+        // More bytes than the cap and no end of the header block within
+        // it: a block of exactly kMaxHeaderCapture octets still counts as
+        // whole, one octet more does not.
         tx_.header_done = true;
+        tx_.header_truncated = true;
     }
 }
 

@@ -70,10 +70,10 @@ struct RecordLookup {
 
 bool Session::inbound_checks_on() const { return listener_.role == conf::ListenerRole::mx; }
 
-asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& message) {
+asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& header) {
     InboundOutcome out;
     const conf::PolicyConfig& pol = cfg_.policy;
-    const dmarc::HeaderBlock headers = dmarc::split_header_block(message);
+    const dmarc::HeaderBlock headers = dmarc::split_header_block(header);
 
     // 1. From: rules: the author domain is parsed exactly once, here. They
     // exist for DMARC, so policy.dmarc.enforce: false turns them off too.
@@ -87,7 +87,7 @@ asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& me
     // SPF and DKIM (dmarc/spf_check, dmarc/dkim_verify on the check pool).
     auto spf_op = evaluate_spf();
     const SpfOutcome spf = co_await std::move(spf_op);
-    auto dkim_op = evaluate_dkim(message);
+    auto dkim_op = evaluate_dkim();  // reads the spool file
     const DkimOutcome dkim = co_await std::move(dkim_op);
     if (spf.busy || dkim.busy) {
         out.refuse = replies::checks_busy();
@@ -310,7 +310,7 @@ asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& me
             out.prepend += "X-Spam-Flag: YES\r\n";
     }
     size_t removed = 0;
-    message = dmarc::strip_own_auth_results(message, headers, cfg_.hostname, removed);
+    header = dmarc::strip_own_auth_results(header, headers, cfg_.hostname, removed);
     if (removed > 0)
         rt_.events->emit(event("policy.auth_results_removed")
                              .set(Field::count, static_cast<int64_t>(removed))

@@ -8,6 +8,11 @@ namespace mxgate::server {
 
 namespace asio = boost::asio;
 
+namespace {
+// Bytes of the spool file handed to libopendkim at a time.
+constexpr size_t kDkimBlock = 64 * 1024;
+}  // namespace
+
 asio::awaitable<Session::SpfOutcome> Session::evaluate_spf() {
     SpfOutcome out;
     if (!cfg_.policy.spf || !rt_.checks) co_return out;
@@ -27,11 +32,17 @@ asio::awaitable<Session::SpfOutcome> Session::evaluate_spf() {
     co_return out;
 }
 
-asio::awaitable<Session::DkimOutcome> Session::evaluate_dkim(const std::string& message) {
+asio::awaitable<Session::DkimOutcome> Session::evaluate_dkim() {
     DkimOutcome out;
-    if (!cfg_.policy.dkim_verify || !rt_.checks) co_return out;
-    std::string copy = message;  // the job owns its input (dmarc/checks.hpp)
-    auto op = rt_.checks->dkim(std::move(copy));
+    if (!cfg_.policy.dkim_verify || !rt_.checks || !tx_.writer) co_return out;
+    // The job reads the message back from the spool file in blocks on the
+    // check pool and holds the writer alive (dmarc/checks.hpp).
+    auto next = [w = tx_.writer, offset = uint64_t{0}](std::string& block) mutable {
+        if (!w->read(offset, kDkimBlock, block)) return false;
+        offset += block.size();
+        return true;
+    };
+    auto op = rt_.checks->dkim(std::move(next));
     std::optional<dmarc::DkimVerdicts> v = co_await std::move(op);
     if (!v) {
         out.busy = true;

@@ -41,19 +41,16 @@ std::string protocol_name(bool esmtp, bool tls, bool authenticated) {
 
 bool Session::begin_message() {
     tx_.writer = rt_.spool->begin();
+    // Checks on: keep the header block (capture_header) for them; the
+    // message itself goes to the spool file as it arrives, as without.
     tx_.capture = inbound_checks_on();
     return tx_.writer != nullptr;
 }
 
 void Session::spool_write(std::string& chunk) {
-    capture_header(chunk);  // submission sender binding (session_auth.cpp)
+    capture_header(chunk);  // sender binding / inbound checks (session_auth.cpp)
 
     if (chunk.empty()) return;
-    if (tx_.capture) {  // written after the end-of-data checks (session_checks.cpp)
-        tx_.message.append(chunk);
-        chunk.clear();
-        return;
-    }
     if (tx_.writer && !tx_.writer->write(chunk)) {
         // Remember the failure; the end of data answers 451 4.3.0.
         tx_.writer->abort();
@@ -182,19 +179,32 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
         co_return;
     }
     InboundOutcome checks;
-    std::string message;  // the captured message, as it will be spooled
+    std::string header;  // the header block as it will be spooled
+    size_t header_read = 0;
     const bool captured = tx_.capture;
     if (captured) {
-        message = std::move(tx_.message);
-        auto checks_op = inbound_checks(message);
+        // The checks must judge the From: that is delivered: a header block
+        // longer than what was kept is refused, never judged on a part.
+        if (tx_.header_truncated) {
+            const core::Reply too_big = replies::header_too_big();
+            reject_event(too_big, "header section over " + std::to_string(kMaxHeaderCapture) + " octets");
+            reply(too_big);
+            reset_transaction();  // removes the incoming/ file
+            co_return;
+        }
+        header = std::move(tx_.header);
+        header_read = header.size();
+        auto checks_op = inbound_checks(header);
         checks = co_await std::move(checks_op);
         if (checks.refuse) {
             reject_event(*checks.refuse, checks.reason);
             reply(*checks.refuse);
-            reset_transaction();
+            reset_transaction();  // removes the incoming/ file
             co_return;
         }
     }
+    // Forged Authentication-Results were removed from the header block.
+    const bool rewrite_head = header.size() != header_read;
     spool::Envelope env;
     env.id = tx_.writer->id();
     env.sender = tx_.sender;
@@ -211,7 +221,7 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
     if (tx_.params.envid) env.envid = *tx_.params.envid;
     env.requiretls = tx_.params.requiretls;
     env.tls_optional = tls_required_no();  // session_requiretls.cpp
-    env.size = captured ? message.size() : report.size;
+    env.size = report.size - (header_read - header.size());
 
     ReceivedInfo ri;
     ri.helo = helo_;
@@ -235,13 +245,11 @@ asio::awaitable<void> Session::end_of_message(const smtp::DataReport& report) {
     // quarantine: hold commits straight into hold/: never in queue/, so no
     // crash can let a delivery see it.
     const auto dest = hold ? spool::Destination::hold : spool::Destination::queue;
-    auto commit_job = [w = writer.get(), &env, &message, captured, dest](std::function<void(bool)> done) {
-        if (captured) {
-            for (size_t at = 0; at < message.size(); at += kSpoolChunk)
-                if (!w->write(std::string_view(message).substr(at, kSpoolChunk))) {
-                    done(false);
-                    return;
-                }
+    auto commit_job = [w = writer.get(), &env, &header, header_read, rewrite_head, dest](std::function<void(bool)> done) {
+        // Forged Authentication-Results: the file's header block is rewritten first.
+        if (rewrite_head && !w->replace_head(header_read, header)) {
+            done(false);
+            return;
         }
         // File synced and renamed here; the 250 waits for the fsync of the
         // directory (done runs after it), without holding this pool thread.

@@ -32,6 +32,12 @@
 
 namespace mxgate::server {
 
+// Header bytes kept for the From: checks (submission sender binding, mx
+// inbound checks). Submission judges a larger header block on what was
+// kept; the mx listener refuses it (552 5.3.4), as it would otherwise
+// check a From: other than the one delivered.
+inline constexpr size_t kMaxHeaderCapture = 256 * 1024;
+
 class Session {
 public:
     Session(Runtime& rt, std::shared_ptr<const Snapshot> snap, const conf::Listener& listener,
@@ -43,18 +49,20 @@ private:
     struct Transaction {
         bool active = false;
         std::string sender;
-        std::string header;        // submission: the message's header block (sender binding)
+        std::string header;        // the message's header block (submission sender binding, mx checks)
         bool header_done = false;  // the empty line (or the size cap) was seen
+        bool header_truncated = false;  // the block is longer than kMaxHeaderCapture
         smtp::Params params;
         std::vector<spool::Recipient> rcpts;
-        std::unique_ptr<spool::Spool::Writer> writer;
+        // Shared with a DKIM job reading the file on the check pool.
+        std::shared_ptr<spool::Spool::Writer> writer;
         std::optional<smtp::DataReader> bdat;  // CHUNKING in progress
         bool bdat_used = false;
-        // mx listener: the message is held in memory (bounded by
-        // limits.message_size) for the end-of-data checks and written to
-        // the spool only once they accept it, with forged A-R removed.
+        // mx listener: the message streams into the spool's incoming/ file
+        // as it arrives; only its header block is kept (in `header`, up to
+        // kMaxHeaderCapture) for the end-of-data checks, DKIM reads the
+        // file, and the commit (or the discard) follows the verdict.
         bool capture = false;
-        std::string message;
     };
 
     // What the end-of-data checks decided (session_checks.cpp).
@@ -158,7 +166,7 @@ private:
     };
     // session_checks_auth.cpp: SPF / DKIM through the check pool.
     boost::asio::awaitable<SpfOutcome> evaluate_spf();
-    boost::asio::awaitable<DkimOutcome> evaluate_dkim(const std::string& message);
+    boost::asio::awaitable<DkimOutcome> evaluate_dkim();
     bool inbound_checks_on() const;
     // session_checks_report.cpp: a row for DMARC aggregate reports.
     struct DmarcReportFacts {
@@ -170,8 +178,9 @@ private:
     };
     boost::asio::awaitable<void> record_dmarc_report(const DmarcReportFacts& facts, const SpfOutcome& spf,
                                                      const DkimOutcome& dkim);
-    // May rewrite `message` (own-id Authentication-Results removed).
-    boost::asio::awaitable<InboundOutcome> inbound_checks(std::string& message);
+    // `header`: the header block. May rewrite it (own-id
+    // Authentication-Results removed); the caller then rewrites the file.
+    boost::asio::awaitable<InboundOutcome> inbound_checks(std::string& header);
 
     // --- reply plumbing
     void reply(const core::Reply& r);

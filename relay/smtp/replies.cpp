@@ -130,6 +130,7 @@ Reply user_unknown() { return r(550, "5.1.1", "User unknown"); }
 Reply too_many_recipients() { return r(452, "4.5.3", "Error: too many recipients"); }
 
 Reply message_too_big() { return r(552, "5.3.4", "Message size exceeds fixed limit"); }
+Reply header_too_big() { return r(552, "5.3.4", "Message header section too large"); }
 Reply mail_loop() { return r(554, "5.4.6", "Too many Received headers: mail forwarding loop"); }
 
 std::optional<Reply> data_verdict(const DataReport& d) {

@@ -113,6 +113,7 @@ Reply too_many_recipients();                 // 452 4.5.3 Too many recipients
 std::optional<Reply> data_verdict(const DataReport& report);
 Reply message_too_big();                     // 552 5.3.4 Message size exceeds fixed limit
 Reply mail_loop();                           // 554 5.4.6 Too many Received headers: mail loop
+Reply header_too_big();                      // 552 5.3.4 header block over the checks' cap (mx)
 
 // --- inbound sender authentication at end of data (SPEC §6; reason in the text) ---
 Reply author_rejected(std::string_view reason);    // 550 5.7.1 From: header rules

@@ -18,12 +18,20 @@
 //                                    hold/ is rare and fsynced directly)
 // and only then returns true (SPEC §4: the 250 waits for this). Any
 // failure removes the file and returns false; the session answers 451.
+// Before the commit, read() gives back what was written (the end-of-data
+// checks: DKIM reads the message from here in blocks, on the check pool),
+// and replace_head() rewrites the header block in place (forged
+// Authentication-Results removed): the rest of the message moves by the
+// difference, the running checksum is recomputed, and the file offset is
+// put back at the new end. The file keeps its name and inode (a recycled
+// one stays recycled); nothing of it is durable before commit() anyway.
 // XXX If step 4 fails the rename may or may not survive a crash; we
 // unlink queue/<id> so the client's retry is the only copy.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "relay/spool/file_spool.hpp"
@@ -44,7 +52,7 @@ public:
         for (int i = 0; i < kCreateAttempts && !fd_; ++i) {
             id_ = new_queue_id();
             fd_.reset(::openat(spool_->incoming_fd(), id_.c_str(),
-                               O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+                               O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
             if (!fd_ && errno != EEXIST) break;
         }
         if (!fd_) done_ = true;  // every write/commit now fails
@@ -101,6 +109,57 @@ public:
         spool_->sync_queue_dir_async(std::move(finish));
     }
 
+    bool read(uint64_t offset, size_t max, std::string& out) override {
+        out.clear();
+        if (done_ || offset > written_) return false;
+        if (!buf_.empty() && !flush()) return fail();
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(max, written_ - offset));
+        out.resize(n);
+        if (n > 0 && !io::pread_all(fd_.get(), out.data(), n, static_cast<off_t>(offset))) {
+            out.clear();
+            return false;
+        }
+        return true;
+    }
+
+    bool replace_head(uint64_t length, std::string_view head) override {
+        if (done_ || length > written_) return false;
+        if (!buf_.empty() && !flush()) return fail();
+        // written_ == file_size_ now: every byte handed to write() is in the file.
+        const uint64_t tail = written_ - length;
+        const uint64_t to = head.size();
+        std::string block(kBufferSize, '\0');
+        // Move the tail [length, written_) to [to, to + tail): front to back
+        // when it moves down (the usual case: fields removed), back to front
+        // when it moves up, so no block is overwritten before it is read.
+        // The checksum covers the bytes as they will be.
+        uint64_t sum = fnv1a64(head, kFnvOffset);
+        const bool down = to <= length;
+        for (uint64_t done = 0; done < tail;) {
+            const size_t n = static_cast<size_t>(std::min<uint64_t>(kBufferSize, tail - done));
+            const uint64_t rel = down ? done : tail - done - n;
+            if (!io::pread_all(fd_.get(), block.data(), n, static_cast<off_t>(length + rel))) return fail();
+            const std::string_view bytes(block.data(), n);
+            if (to != length && !io::pwrite_all(fd_.get(), bytes, static_cast<off_t>(to + rel))) return fail();
+            if (down) sum = fnv1a64(bytes, sum);
+            done += n;
+        }
+        if (!io::pwrite_all(fd_.get(), head, 0)) return fail();
+        for (uint64_t at = to; !down && at < to + tail;) {  // rare: sum in file order
+            const size_t n = static_cast<size_t>(std::min<uint64_t>(kBufferSize, to + tail - at));
+            if (!io::pread_all(fd_.get(), block.data(), n, static_cast<off_t>(at))) return fail();
+            sum = fnv1a64(std::string_view(block.data(), n), sum);
+            at += n;
+        }
+        // Bytes past the new end (a shorter head) are cut at the commit,
+        // like a recycled file's old tail.
+        old_size_ = std::max(old_size_, file_size_);
+        written_ = file_size_ = to + tail;
+        body_sum_ = sum;
+        if (::lseek(fd_.get(), static_cast<off_t>(file_size_), SEEK_SET) < 0) return fail();
+        return true;
+    }
+
     void abort() override {
         if (done_) return;
         done_ = true;
@@ -152,7 +211,7 @@ private:
     // Opens free/<name> for overwriting; on any doubt the file is dropped.
     void reuse(std::string name) {
         const int dir = spool_->free_fd();
-        fd_.reset(::openat(dir, name.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+        fd_.reset(::openat(dir, name.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
         struct stat st {};
         // A second link would mean another name still shows these bytes.
         if (fd_ && ::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {

@@ -49,6 +49,19 @@ bool pread_all(int fd, char* buf, size_t len, off_t offset) {
     return true;
 }
 
+bool pwrite_all(int fd, std::string_view data, off_t offset) {
+    while (!data.empty()) {
+        ssize_t n = ::pwrite(fd, data.data(), data.size(), offset);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        data.remove_prefix(static_cast<size_t>(n));
+        offset += n;
+    }
+    return true;
+}
+
 bool fsync_fd(int fd) {
     int rc;
     do rc = ::fsync(fd);

@@ -49,6 +49,8 @@ private:
 bool write_all(int fd, std::string_view data);
 // Reads exactly len bytes at offset; false on error or short file.
 bool pread_all(int fd, char* buf, size_t len, off_t offset);
+// Writes all of data at offset (the file offset does not move).
+bool pwrite_all(int fd, std::string_view data, off_t offset);
 bool fsync_fd(int fd);
 // fdatasync: the data and the metadata needed to read it back (size,
 // block allocation) are durable; only timestamps may be lost. Enough for

@@ -52,6 +52,17 @@ public:
         done_ = true;
         body_.clear();
     }
+    bool read(uint64_t offset, size_t max, std::string& out) override {
+        out.clear();
+        if (done_ || offset > body_.size()) return false;
+        out = body_.substr(static_cast<size_t>(offset), max);
+        return true;
+    }
+    bool replace_head(uint64_t length, std::string_view head) override {
+        if (done_ || length > body_.size()) return false;
+        body_.replace(0, static_cast<size_t>(length), head);
+        return true;
+    }
 
 private:
     std::shared_ptr<Store> store_;

@@ -127,6 +127,16 @@ public:
         }
         // Discards the message (also done by the destructor without commit).
         virtual void abort() = 0;
+        // Reads back up to max bytes written so far, from offset (out is
+        // empty at the end): checks that run before the commit read the
+        // message from the spool file (DKIM on the check pool) instead of
+        // a copy in memory. Not concurrently with write(). Blocks on disk.
+        virtual bool read(uint64_t offset, size_t max, std::string& out) = 0;
+        // Replaces the first `length` bytes written with `head` (the header
+        // block without forged Authentication-Results) before the commit.
+        // Rare; the file spool copies the rest into a new file. False (and
+        // the message discarded) on error. Blocks on disk.
+        virtual bool replace_head(uint64_t length, std::string_view head) = 0;
     };
 
     virtual std::unique_ptr<Writer> begin() = 0;

@@ -283,3 +283,35 @@ TEST_CASE("dkim: at most kMaxDkimSignatures signatures are evaluated", "[dkim]")
     REQUIRE(v.size() == kMaxDkimSignatures);
     CHECK(v.back().not_evaluated == 0);
 }
+
+TEST_CASE("dkim: a message read in blocks of any size gives the same verdicts", "[dkim][blocks]") {
+    DnsFixture f;
+    f.txt("sel._domainkey.signer.test", "v=DKIM1; k=rsa; p=" + make_key().p_tag);
+    const std::string signed_msg = sign(kMessage, "signer.test", "sel");
+    std::string tampered = signed_msg;
+    tampered.replace(tampered.find("Hello Bob"), 9, "Hello Eve");
+    // Blocks split lines, CRLFs and the header/body boundary anywhere.
+    for (size_t size : {size_t{1}, size_t{2}, size_t{7}, size_t{64}, size_t{65536}}) {
+        CAPTURE(size);
+        for (const std::string* msg : {static_cast<const std::string*>(&signed_msg), static_cast<const std::string*>(&tampered)}) {
+            size_t at = 0;
+            const MessageBlocks next = [&](std::string& block) {
+                block = msg->substr(std::min(at, msg->size()), size);
+                at += block.size();
+                return true;
+            };
+            DkimVerdicts v = verify_dkim_blocks(f.dns, next);
+            REQUIRE(v.size() == 1);
+            CHECK(v[0].result == (msg == &signed_msg ? DkimResult::pass : DkimResult::fail));
+        }
+    }
+    // A read error is never "unsigned" nor a pass.
+    int calls = 0;
+    const MessageBlocks broken = [&](std::string& block) {
+        block = signed_msg.substr(0, 10);
+        return ++calls < 2;
+    };
+    DkimVerdicts v = verify_dkim_blocks(f.dns, broken);
+    REQUIRE(v.size() == 1);
+    CHECK(v[0].result == DkimResult::temperror);
+}

@@ -3,6 +3,7 @@
 // hold/release, id validation and permissions.
 #include <fcntl.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -590,4 +591,108 @@ TEST_CASE("file spool: a message committed by this process has no .state to prob
     CHECK(mc->state.rcpt_state == st.rcpt_state);
     REQUIRE(sp->remove(c));
     CHECK(names_in(t / "queue").empty());
+}
+
+TEST_CASE("spool writers: read back before commit, replace the header block", "[file][memory][readback]") {
+    TempDir t;
+    auto fsp = open_file_spool(t.path());
+    auto msp = make_memory_spool();
+    const std::string head = "Authentication-Results: forged\r\nFrom: a@example.net\r\n\r\n";
+    std::string body(300 * 1024, 'b');  // more than the writer's buffer
+    for (size_t i = 0; i < body.size(); i += 1000) body[i] = static_cast<char>('0' + (i / 1000) % 10);
+    for (auto* sp : {fsp.get(), msp.get()}) {
+        auto w = sp->begin();
+        REQUIRE(w->write(head));
+        REQUIRE(w->write(body.substr(0, 100)));  // still in the buffer
+        std::string got;
+        REQUIRE(w->read(0, 1 << 20, got));
+        CHECK(got == head + body.substr(0, 100));
+        REQUIRE(w->write(body.substr(100)));
+        // Blocks, as DKIM reads them.
+        std::string all;
+        for (uint64_t at = 0;;) {
+            REQUIRE(w->read(at, 4096, got));
+            if (got.empty()) break;
+            all += got;
+            at += got.size();
+        }
+        CHECK(all == head + body);
+        CHECK_FALSE(w->read(all.size() + 1, 10, got));  // past the end
+
+        const std::string clean = "From: a@example.net\r\n\r\n";
+        REQUIRE(w->replace_head(head.size(), clean));
+        REQUIRE(w->read(0, 1 << 20, got));
+        CHECK(got == clean + body);
+        REQUIRE(w->write("tail\r\n"));
+        REQUIRE(w->commit(spooltest::sample_envelope(1)));
+        auto m = sp->load(w->id());
+        REQUIRE(m);  // the checksum covers the rewritten bytes
+        CHECK(m->envelope.size == clean.size() + body.size() + 6);
+        std::string stored;
+        REQUIRE(sp->read_body(w->id(), stored));
+        CHECK(stored == clean + body + "tail\r\n");
+        CHECK_FALSE(w->read(0, 10, got));  // committed writers are finished
+    }
+    CHECK(names_in(t / "incoming").empty());  // no .head file left behind
+}
+
+// replace_head() works in place: on a recycled file (written over a longer
+// delivered message, whose old tail must be cut), with a longer head (the
+// tail moves up, back to front), with an empty tail, and it refuses a
+// length past what was written.
+TEST_CASE("file spool: replace_head in place, recycled file, both directions", "[file][readback][recycle]") {
+    TempDir t;
+    auto sp = open_file_spool(t.path());
+    std::string body;  // 3 writer buffers and a bit, every position distinct
+    for (size_t i = 0; body.size() < 3 * 64 * 1024 + 777; ++i) body += std::to_string(i) + "\r\n";
+    const std::string head = "Authentication-Results: x; forged\r\nX-A: 1\r\nFrom: a@example.net\r\n\r\n";
+    auto commit_via = [&](const std::string& first, size_t length, const std::string& replacement) {
+        auto w = sp->begin();
+        REQUIRE(w->write(first));
+        REQUIRE(w->write(body));
+        REQUIRE(w->replace_head(length, replacement));
+        REQUIRE(w->commit(spooltest::sample_envelope(1)));
+        std::string stored;
+        auto m = sp->load_with_body(w->id(), stored);
+        REQUIRE(m);  // checksum and trailer agree with the rewritten file
+        CHECK(m->envelope.size == stored.size());
+        return std::make_pair(w->id(), stored);
+    };
+    // A long message, delivered and recycled.
+    auto [old_id, old_stored] = commit_via(head + std::string(500 * 1024, 'o'), 0, "");
+    REQUIRE(sp->remove_unsynced(old_id));
+    REQUIRE(sp->sync_removals());
+    REQUIRE(names_in(t / "free").size() == 1);
+    struct stat before {};
+    REQUIRE(::stat((t / ("free/" + old_id)).c_str(), &before) == 0);
+
+    SECTION("shorter head over a recycled file") {
+        const std::string clean = "X-A: 1\r\nFrom: a@example.net\r\n\r\n";
+        auto [id, stored] = commit_via(head, head.size(), clean);
+        CHECK(stored == clean + body);
+        struct stat after {};
+        REQUIRE(::stat((t / ("queue/" + id)).c_str(), &after) == 0);
+        CHECK(after.st_ino == before.st_ino);  // the same file, written in place
+        CHECK(names_in(t / "free").empty());
+    }
+    SECTION("longer head: the tail moves up") {
+        const std::string longer = "X-Longer: " + std::string(100 * 1024, 'L') + "\r\n" + head;
+        auto [id, stored] = commit_via(head, head.size(), longer);
+        CHECK(stored == longer + body);
+    }
+    SECTION("the whole message is the head") {
+        auto w = sp->begin();
+        REQUIRE(w->write(head));
+        REQUIRE(w->replace_head(head.size(), "From: a@example.net\r\n"));
+        REQUIRE(w->commit(spooltest::sample_envelope(1)));
+        std::string stored;
+        REQUIRE(sp->load_with_body(w->id(), stored));
+        CHECK(stored == "From: a@example.net\r\n");
+    }
+    SECTION("a length past the written bytes is refused") {
+        auto w = sp->begin();
+        REQUIRE(w->write(head));
+        CHECK_FALSE(w->replace_head(head.size() + 1, ""));
+    }
+    CHECK(names_in(t / "incoming").empty());
 }
