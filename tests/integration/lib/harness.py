@@ -308,7 +308,7 @@ class CaptureSink:
                         send("503 5.5.1 no valid recipients")
                         continue
                     send("354 go")
-                    data = b""
+                    lines = []  # joined once: += on bytes is quadratic for big messages
                     while True:
                         l = f.readline()
                         if not l:
@@ -317,8 +317,8 @@ class CaptureSink:
                             break
                         if l.startswith(b"."):
                             l = l[1:]
-                        data += l
-                    self.received.append((mail, list(rcpts), data))
+                        lines.append(l)
+                    self.received.append((mail, list(rcpts), b"".join(lines)))
                     for r in self.data_reply(rcpts):
                         send(r)
                 elif verb == "RSET":
@@ -332,7 +332,7 @@ class CaptureSink:
                 else:
                     send("502 5.5.2 not implemented")
         except OSError:
-            return  # stop() shut the connection down
+            return  # stop() shut the connection down, or the peer went away (killed)
         finally:
             with self._conns_lock:
                 self._conns.discard(conn)
