@@ -35,7 +35,7 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, skip  # noqa: E402
+from lib.harness import CaptureSink, Check, Mxgate, raw_transaction, skip  # noqa: E402
 from lib.dnsserver import DnsServer, DnsServerUnavailable  # noqa: E402
 from lib.dkimkeys import import_dkim, make_key, txt  # noqa: E402
 
@@ -78,27 +78,7 @@ def message(sender, subject):
 
 def send(source, sender, data):
     """One transaction; returns the end-of-data (code, text)."""
-    c = RawSmtp(*MX, source=source, timeout=30)
-    try:
-        code, text = c.reply()
-        if code != 220:
-            return code, text
-        c.cmd("EHLO client.dmarcrpt.test")
-        code, text = c.cmd("MAIL FROM:<%s>" % sender)
-        if code != 250:
-            return code, text
-        code, text = c.cmd("RCPT TO:<alice@dmarcrpt.test>")
-        if code != 250:
-            return code, text
-        code, text = c.cmd("DATA")
-        if code != 354:
-            return code, text
-        c.send(data.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
-        result = c.reply()
-        c.cmd("QUIT")
-        return result
-    finally:
-        c.close()
+    return raw_transaction(MX, sender, "alice@dmarcrpt.test", data, helo="client.dmarcrpt.test", source=source)[-1]
 
 
 def report_of(raw):

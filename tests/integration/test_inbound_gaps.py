@@ -32,7 +32,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib.dnsserver import DnsServer, DnsServerUnavailable, free_port  # noqa: E402
-from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, skip  # noqa: E402
+from lib.harness import CaptureSink, Check, Mxgate, raw_transaction, skip  # noqa: E402
 from lib.dkimkeys import import_dkim, make_key, txt  # noqa: E402
 
 dkim = import_dkim()
@@ -96,25 +96,7 @@ def message(frm, subject, extra=""):
 
 def send(data, sender="bounce@elsewhere.test"):
     """One transaction; returns (code, text) of the end-of-data reply (or the failing command's)."""
-    c = RawSmtp(*MX, source=CLIENT, timeout=30)
-    try:
-        code, text = c.reply()
-        if code != 220:
-            return code, text
-        c.cmd("EHLO client.gaps.test")
-        for line in ("MAIL FROM:<%s>" % sender, "RCPT TO:<alice@home.test>"):
-            code, text = c.cmd(line)
-            if code != 250:
-                return code, text
-        code, text = c.cmd("DATA")
-        if code != 354:
-            return code, text
-        c.send(data.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
-        reply = c.reply()
-        c.cmd("QUIT")
-        return reply
-    finally:
-        c.close()
+    return raw_transaction(MX, sender, "alice@home.test", data, helo="client.gaps.test", source=CLIENT)[-1]
 
 
 def main():

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, skip  # noqa: E402
+from lib.harness import CaptureSink, Check, Mxgate, RawSmtp, raw_transaction, skip  # noqa: E402
 from lib.dnsserver import DnsServer, DnsServerUnavailable, free_port  # noqa: E402
 from lib.dkimkeys import import_dkim, make_key, txt  # noqa: E402
 
@@ -50,27 +50,10 @@ def message(sender, subject, body="Hello,\r\nthis is a test.\r\n"):
 
 
 def send(source, sender, data, server=MX):
-    """One transaction; returns the list of (code, text) of MAIL, RCPT and end of data."""
-    c = RawSmtp(*server, source=source, timeout=30)
-    out = []
-    try:
-        code, text = c.reply()
-        if code != 220:
-            return [(code, text)]
-        c.cmd("EHLO client.spfdkim.test")
-        out.append(c.cmd("MAIL FROM:<%s>" % sender))
-        out.append(c.cmd("RCPT TO:<alice@example.test>"))
-        if out[-1][0] != 250:
-            return out
-        code, text = c.cmd("DATA")
-        if code != 354:
-            return out + [(code, text)]
-        c.send(data.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
-        out.append(c.reply())
-        c.cmd("QUIT")
-    finally:
-        c.close()
-    return out
+    """One transaction; returns the list of (code, text) of MAIL, RCPT and end of data
+    (up to the first refusal; DATA's 354 left out)."""
+    out = raw_transaction(server, sender, "alice@example.test", data, helo="client.spfdkim.test", source=source)
+    return [r for r in out if r[0] != 354]
 
 
 def spf_result(mx, domain, timeout=20.0):

@@ -353,6 +353,32 @@ class CaptureSink:
         self.stop()
 
 
+def raw_transaction(addr, sender, rcpt, data, helo="client.test", source=None, timeout=30.0):
+    """One SMTP transaction carrying exact message bytes (dot-stuffed here).
+
+    Returns the (code, text) replies from MAIL on — MAIL, RCPT, DATA's 354,
+    end of data — stopping at the first that is not 250/354, so the last
+    entry is the end-of-data reply or the one that refused. A greeting
+    other than 220 is returned alone."""
+    c = RawSmtp(*addr, source=source, timeout=timeout)
+    out = []
+    try:
+        greeting = c.reply()
+        if greeting[0] != 220:
+            return [greeting]
+        c.cmd("EHLO " + helo)
+        for line, want in (("MAIL FROM:<%s>" % sender, 250), ("RCPT TO:<%s>" % rcpt, 250), ("DATA", 354)):
+            out.append(c.cmd(line))
+            if out[-1][0] != want:
+                return out
+        c.send(data.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
+        out.append(c.reply())
+        c.cmd("QUIT")
+        return out
+    finally:
+        c.close()
+
+
 class RawSmtp:
     """Sends exact bytes and reads SMTP replies (multiline aware)."""
 
