@@ -105,6 +105,10 @@ def main():
     key, pub = make_key(workdir)
     records = [txt("_dmarc." + d, r) for d, r in DMARC.items()]
     records += [txt("%s._domainkey.%s" % (s, d), "v=DKIM1; k=rsa; p=" + pub) for s, d in KEYS]
+    # The owner's domain's SPF record includes a name answered SERVFAIL:
+    # SPF temperror for MAIL FROM @home.test (RFC 7208 §5.2), while its
+    # _dmarc and DKIM key names still answer.
+    records += [txt("home.test", "v=spf1 include:bounce.spft.test -all")]
     records += [txt("spfok.test", "v=spf1 ip4:%s -all" % CLIENT),
                 txt("spffail.test", "v=spf1 ip4:192.0.2.1 -all"),
                 txt("spf-cve.test", "v=spf1 exists:" + "a%{l}" * 60 + ".example.org -all"),
@@ -221,6 +225,15 @@ def main():
             good = sign(raw, "home.test", "good", key)
             bad = sign(good + raw, "home.test", "bad", key)
             expect("From: the owner's domain, SERVFAIL signature + aligned pass: delivered", bad + good + raw, 250)
+            # Own domain on the envelope: SPF temperror could have been the
+            # pass that authorises it → 451, never 550 and never delivered;
+            # the same temperror for a stranger's domain without DMARC passes.
+            raw = message("<a@nodmarc.test>", "own envelope spf temperror")
+            expect("MAIL FROM the owner's domain, SPF temperror, no DKIM: 451 4.7.0",
+                   raw, 451, "4.7.0", sender="ceo@home.test")
+            raw = message("<a@nodmarc.test>", "stranger envelope spf temperror")
+            expect("MAIL FROM a stranger's domain, same SPF temperror, no DMARC: delivered",
+                   raw, 250, sender="x@bounce.spft.test")
 
             # --- 2. strict alignment with d= a child of the From: domain
             raw = message("<a@strict.test>", "strict child")
@@ -268,7 +281,8 @@ def main():
                    "reject.test")
             time.sleep(1.5)  # deliveries of everything accepted above are done by now
             for subject in ("both failing", "both failing signed", "two authors", "temperror alone",
-                            "temperror and fail", "own temperror", "strict child", "spr sub"):
+                            "temperror and fail", "own temperror", "strict child", "spr sub",
+                            "own envelope spf temperror"):
                 t.true("not delivered: " + subject, delivered(subject, timeout=0) is None)
             refused = [e for e in mx.events("policy.reject") if "reject.test" in e.get("reason", "")]
             t.true("policy.reject events for the refusals", len(refused) >= 3, refused)
