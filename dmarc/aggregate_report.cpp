@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 
+#include "relay/core/ascii.hpp"
+
 namespace mxgate::dmarc {
 
 namespace {
@@ -27,18 +29,8 @@ bool one_of(const std::array<std::string_view, N>& set, std::string_view v) {
 // Printable ASCII stays; '%' ',' '/' and everything else become %XX, so a
 // field never holds TAB, LF or the list separators.
 std::string enc(std::string_view s) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const unsigned char c : s) {
-        if (c > 0x20 && c < 0x7f && c != '%' && c != ',' && c != '/') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
+    return core::ascii::percent_encode(
+        s, [](unsigned char c) { return c > 0x20 && c < 0x7f && c != '%' && c != ',' && c != '/'; });
 }
 
 int hex_value(char c) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "relay/core/utc_time.hpp"
 #include "tlspolicy/mta_sts.hpp"
 
 namespace mxgate::tlspolicy {
@@ -189,23 +190,9 @@ std::optional<DayResults> decode(std::string_view text) {
     return d;
 }
 
-std::string rfc3339_utc(int64_t t) {
-    const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+std::string rfc3339_utc(int64_t t) { return core::utc_text(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
-std::string utc_day(int64_t t) {
-    const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
+std::string utc_day(int64_t t) { return core::utc_text(t, "%Y-%m-%d"); }
 
 std::optional<int64_t> utc_day_start(std::string_view day) {
     if (day.size() != 10 || day[4] != '-' || day[7] != '-') return std::nullopt;

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "relay/core/event_sink.hpp"
+#include "relay/core/utc_time.hpp"
 
 namespace mxgate::cli {
 
@@ -29,12 +30,7 @@ std::string json_string(std::string_view s) {
 
 std::string format_time(int64_t t) {
     if (t <= 0) return "-";
-    const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-    return buf;
+    return core::utc_text(t, "%Y-%m-%d %H:%M:%SZ");
 }
 
 }  // namespace mxgate::cli

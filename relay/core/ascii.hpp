@@ -22,6 +22,25 @@ constexpr int hex_digit(char c) {
     return -1;
 }
 
+// Every octet for which `keep(c)` is false as "%XX" (upper-case hex),
+// the others as they are. Callers choose what stays (file-name keys,
+// separator-free report fields); hex_digit() reads it back.
+template <class Keep>
+std::string percent_encode(std::string_view s, Keep keep) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const unsigned char c : s) {
+        if (keep(c)) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
 inline bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)

@@ -47,19 +47,8 @@ StateStore::StateStore(const fs::path& spool_dir, std::string_view name) : dir_(
 // '.' is encoded too, so no file name is "." or ".." and temp files
 // (which start with '.') can never collide with a key.
 std::string StateStore::encode_key(std::string_view key) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
     if (key.empty()) return "%";
-    for (const unsigned char c : key) {
-        if (plain_key_char(c)) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
+    return ascii::percent_encode(key, plain_key_char);
 }
 
 std::optional<std::string> StateStore::decode_key(std::string_view name) {

@@ -9,8 +9,6 @@ namespace mxgate::queue {
 
 namespace dt = spool::dsntext;
 
-namespace {
-
 std::string random_hex(size_t bytes) {
     std::string raw(bytes, '\0');
     if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
@@ -23,6 +21,8 @@ std::string random_hex(size_t bytes) {
     }
     return out;
 }
+
+namespace {
 
 // A quoted-string parameter value: no quotes, backslashes or controls.
 std::string param(const std::string& v) {

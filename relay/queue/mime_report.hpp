@@ -40,6 +40,9 @@ struct ReportMime {
 // The whole message, CRLF lines, ready for queue_local_message().
 std::string build_report_mime(const ReportMime& m);
 
+// `bytes` random octets as lower-case hex (MIME boundaries, report ids).
+std::string random_hex(size_t bytes);
+
 // RFC 2045 §6.8 base64 in lines of at most 76 characters, CRLF-terminated.
 std::string base64_lines(const std::string& bytes);
 

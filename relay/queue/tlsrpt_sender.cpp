@@ -1,7 +1,5 @@
 #include "relay/queue/tlsrpt_sender.hpp"
 
-#include <openssl/rand.h>
-
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -30,18 +28,6 @@ namespace {
 constexpr int64_t kDay = 86400;
 constexpr int64_t kRetryFor = 2 * kDay;     // after the day ended
 constexpr int64_t kKeepFor = 31 * kDay;     // results and markers
-
-std::string random_hex(size_t bytes) {
-    std::string raw(bytes, '\0');
-    RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : raw) {
-        out += hex[c >> 4];
-        out += hex[c & 15];
-    }
-    return out;
-}
 
 bool dns_name(const std::string& s) {
     if (s.empty() || s.find('.') == std::string::npos) return false;

@@ -13,6 +13,7 @@
 #include "relay/core/gzip.hpp"
 #include "relay/core/offload.hpp"
 #include "relay/core/resolver.hpp"
+#include "relay/core/utc_time.hpp"
 #include "relay/queue/local_message.hpp"
 #include "relay/queue/mime_report.hpp"
 #include "relay/queue/queue_manager.hpp"
@@ -31,14 +32,7 @@ int64_t unix_now() {
         .count();
 }
 
-std::string utc_text(int64_t t) {
-    const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    ::gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
-}
+std::string utc_text(int64_t t) { return core::utc_text(t, "%Y-%m-%d %H:%M:%S"); }
 
 // What the blocking pool hands back: the closed periods and their reports.
 struct PeriodWork {

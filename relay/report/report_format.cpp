@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "relay/core/event_sink.hpp"
+#include "relay/core/utc_time.hpp"
 #include "relay/report/report.hpp"
 
 namespace mxgate::report {
@@ -13,12 +14,7 @@ namespace {
 std::string journal_ts(int64_t t) {
     // Before 1970 means "everything"; after 9999 cannot be written in the form.
     t = std::clamp<int64_t>(t, 0, 253402300799);
-    const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-    return buf;
+    return core::utc_text(t, "%Y-%m-%dT%H:%M:%S.000Z");
 }
 
 bool digits(const std::string& s, size_t pos, size_t n, int& out) {
