@@ -235,19 +235,16 @@ asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& he
 
     // 4. Own-domain spoofing: an owner's domain as MAIL FROM or From: needs an
     // aligned SPF/DKIM pass for it, or a pass by an allow-listed third party.
+    // Would a pass for `identity` (an SPF or DKIM domain) speak for `d`?
+    auto vouches_for = [&](const std::string& identity, const std::string& d) {
+        return dmarc::aligned(identity, d, false, org_of) ||
+               std::find(pol.own_domain_senders.begin(), pol.own_domain_senders.end(), lower(identity)) !=
+                   pol.own_domain_senders.end();
+    };
     auto authenticated_for = [&](const std::string& d) {
-        if (spf.verdict.result == dmarc::SpfResult::pass &&
-            (dmarc::aligned(spf.verdict.domain, d, false, org_of) ||
-             std::find(pol.own_domain_senders.begin(), pol.own_domain_senders.end(), lower(spf.verdict.domain)) !=
-                 pol.own_domain_senders.end()))
-            return true;
-        for (const dmarc::DkimVerdict& k : dkim.verdicts) {
-            if (k.result != dmarc::DkimResult::pass || !k.covers_body) continue;
-            if (dmarc::aligned(k.domain, d, false, org_of)) return true;
-            if (std::find(pol.own_domain_senders.begin(), pol.own_domain_senders.end(), lower(k.domain)) !=
-                pol.own_domain_senders.end())
-                return true;
-        }
+        if (spf.verdict.result == dmarc::SpfResult::pass && vouches_for(spf.verdict.domain, d)) return true;
+        for (const dmarc::DkimVerdict& k : dkim.verdicts)
+            if (k.result == dmarc::DkimResult::pass && k.covers_body && vouches_for(k.domain, d)) return true;
         return false;
     };
     // The envelope can only be authenticated by SPF: without an SPF verdict
@@ -260,17 +257,9 @@ asio::awaitable<Session::InboundOutcome> Session::inbound_checks(std::string& he
         if (owner_domain(cfg_, d)) claimed.emplace_back(d, "From:");
     // Could an identifier that failed temporarily have authenticated `d`?
     auto maybe_authenticated_for = [&](const std::string& d) {
-        if (spf.verdict.result == dmarc::SpfResult::temperror &&
-            (dmarc::aligned(spf.verdict.domain, d, false, org_of) ||
-             std::find(pol.own_domain_senders.begin(), pol.own_domain_senders.end(), lower(spf.verdict.domain)) !=
-                 pol.own_domain_senders.end()))
-            return true;
+        if (spf.verdict.result == dmarc::SpfResult::temperror && vouches_for(spf.verdict.domain, d)) return true;
         for (const dmarc::DkimVerdict& k : dkim.verdicts)
-            if (k.result == dmarc::DkimResult::temperror &&
-                (dmarc::aligned(k.domain, d, false, org_of) ||
-                 std::find(pol.own_domain_senders.begin(), pol.own_domain_senders.end(), lower(k.domain)) !=
-                     pol.own_domain_senders.end()))
-                return true;
+            if (k.result == dmarc::DkimResult::temperror && vouches_for(k.domain, d)) return true;
         return false;
     };
     for (const auto& [d, where] : claimed) {
