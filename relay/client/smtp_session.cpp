@@ -359,7 +359,12 @@ asio::awaitable<bool> SmtpSession::transaction(const spool::Envelope& env, std::
     };
 
     core::Reply mail_reply;
+    core::Reply data_reply;
     std::vector<size_t> accepted;
+    // MAIL refused: its reply is every recipient's.
+    auto mail_refused = [&] {
+        set_all(sent, mail_reply.code >= 500 ? RcptResult::permanent : RcptResult::transient, reply_text(mail_reply));
+    };
     if (caps_.pipelining) {
         // RFC 2920 §3.1: RSET, MAIL, RCPT and DATA (last) as one group: one
         // write and one wait instead of four round trips on a reused
@@ -398,11 +403,9 @@ asio::awaitable<bool> SmtpSession::transaction(const spool::Envelope& env, std::
             if (r.code / 100 == 2) accepted.push_back(sent[k]);
             else out[sent[k]] = RcptOutcome{class_of(r), reply_text(r)};
         }
-        core::Reply data_reply;
         const bool ok18 = co_await read_reply(data_reply, timeouts_.data_init);
         if (mail_reply.code / 100 != 2) {
-            set_all(sent, mail_reply.code >= 500 ? RcptResult::permanent : RcptResult::transient,
-                    reply_text(mail_reply));
+            mail_refused();
             if (ok18 && data_reply.code == 354) {
                 // Never an empty message: the session is dropped instead.
                 fail("354 to DATA after a refused MAIL from " + peer_);
@@ -423,12 +426,6 @@ asio::awaitable<bool> SmtpSession::transaction(const spool::Envelope& env, std::
             }
             co_return true;
         }
-        if (data_reply.code != 354) {
-            set_all(accepted, class_of(data_reply), reply_text(data_reply));
-            co_return true;
-        }
-        const bool ok19 = co_await finish_data(env, body, accepted, out);
-        co_return ok19;
     } else {
         if (probe) {
             const bool alive = co_await rset();
@@ -439,34 +436,30 @@ asio::awaitable<bool> SmtpSession::transaction(const spool::Envelope& env, std::
             broken(sent);
             co_return true;
         }
-        if (mail_reply.code / 100 == 2) {
-            for (size_t k = 0; k < sent.size(); ++k) {
-                core::Reply r;
-                const bool ok13 = co_await command(rcpt_cmds[k], timeouts_.command, r);
-                if (!ok13) {
-                    broken(sent);
-                    co_return true;
-                }
-                if (r.code / 100 == 2) accepted.push_back(sent[k]);
-                else out[sent[k]] = RcptOutcome{class_of(r), reply_text(r)};
+        if (mail_reply.code / 100 != 2) {
+            mail_refused();
+            co_return true;
+        }
+        for (size_t k = 0; k < sent.size(); ++k) {
+            core::Reply r;
+            const bool ok13 = co_await command(rcpt_cmds[k], timeouts_.command, r);
+            if (!ok13) {
+                broken(sent);
+                co_return true;
             }
+            if (r.code / 100 == 2) accepted.push_back(sent[k]);
+            else out[sent[k]] = RcptOutcome{class_of(r), reply_text(r)};
+        }
+        if (accepted.empty()) co_return true;
+        const bool ok14 = co_await command("DATA\r\n", timeouts_.data_init, data_reply);
+        if (!ok14) {
+            broken(accepted);
+            co_return true;
         }
     }
-    if (mail_reply.code / 100 != 2) {
-        set_all(sent, mail_reply.code >= 500 ? RcptResult::permanent : RcptResult::transient,
-                reply_text(mail_reply));
-        co_return true;
-    }
-    if (accepted.empty()) co_return true;
-
-    core::Reply r;
-    const bool ok14 = co_await command("DATA\r\n", timeouts_.data_init, r);
-    if (!ok14) {
-        broken(accepted);
-        co_return true;
-    }
-    if (r.code != 354) {
-        set_all(accepted, class_of(r), reply_text(r));
+    // Both ways end here with DATA answered and at least one recipient.
+    if (data_reply.code != 354) {
+        set_all(accepted, class_of(data_reply), reply_text(data_reply));
         co_return true;
     }
     const bool ok20 = co_await finish_data(env, body, accepted, out);
